@@ -1,0 +1,204 @@
+//! Adapters: foreign tool-call shapes in, canonical [`Action`]s out.
+//!
+//! Each adapter owns its wire shape and nothing else: Claude Code's PreToolUse hook input,
+//! MCP `tools/call` parameters, Anthropic computer-use input. The kind of an action is
+//! inferred from the tool, never from what the caller says it is: a tool this crate does not
+//! know is `other`, which policy treats as unknown, never as benign.
+
+use assent_core::{Action, ActionError, Kind};
+use serde_json::{Map, Value};
+
+/// An action plus what the front end learned about who asks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adapted {
+    pub action: Action,
+    /// A subordinate agent id (Claude Code `agent_id`): the request comes from a subagent of
+    /// the configured agent.
+    pub subagent: Option<String>,
+    /// Claude Code's `hook_event_name`, when the input was hook input.
+    pub hook_event: Option<String>,
+    pub permission_mode: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AdaptError {
+    #[error("input is not valid JSON: {0}")]
+    Json(String),
+    #[error("input must be a JSON object")]
+    NotObject,
+    #[error("hook input has no string `tool_name`")]
+    NoToolName,
+    #[error("hook input `tool_input` must be an object")]
+    BadToolInput,
+    #[error("`{0}` must be a string")]
+    NotString(&'static str),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+}
+
+/// Claude Code's own tools and the kind of action each is. Older and newer builds differ;
+/// both sets are here.
+pub fn claude_code_kind(tool: &str) -> Kind {
+    match tool {
+        "Bash" => Kind::Shell,
+        "Write" | "Edit" | "MultiEdit" | "NotebookEdit" => Kind::FileWrite,
+        "Read" | "Glob" | "Grep" | "LS" | "NotebookRead" => Kind::FileRead,
+        "WebFetch" | "WebSearch" => Kind::Http,
+        "computer" => Kind::Gui,
+        t if t.starts_with("mcp__") => Kind::Mcp,
+        t if t.starts_with("computer_") => Kind::Gui,
+        _ => Kind::Other,
+    }
+}
+
+/// Splits `mcp__server__tool`. Server names may contain single underscores; the tool is
+/// everything after the second `__`.
+pub fn split_mcp_name(tool: &str) -> Option<(&str, &str)> {
+    let rest = tool.strip_prefix("mcp__")?;
+    let (server, name) = rest.split_once("__")?;
+    (!server.is_empty() && !name.is_empty()).then_some((server, name))
+}
+
+fn opt_string(obj: &Map<String, Value>, key: &'static str) -> Result<Option<String>, AdaptError> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(AdaptError::NotString(key)),
+    }
+}
+
+/// Reads one input line: a canonical action or Claude Code hook input (recognised by
+/// `tool_name`).
+pub fn from_json_line(line: &str) -> Result<Adapted, AdaptError> {
+    if line.len() > assent_core::action::MAX_ACTION_BYTES * 2 {
+        return Err(ActionError::TooLarge(line.len()).into());
+    }
+    let v: Value = serde_json::from_str(line).map_err(|e| AdaptError::Json(e.to_string()))?;
+    from_value(v)
+}
+
+pub fn from_value(v: Value) -> Result<Adapted, AdaptError> {
+    let Value::Object(obj) = v else {
+        return Err(AdaptError::NotObject);
+    };
+    if obj.contains_key("tool_name") || obj.contains_key("hook_event_name") {
+        claude_code(obj)
+    } else {
+        canonical(obj)
+    }
+}
+
+/// A canonical action; `kind` is inferred from the tool when absent.
+fn canonical(mut obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
+    if !obj.contains_key("kind") {
+        let tool = obj.get("tool").and_then(Value::as_str).ok_or(AdaptError::Action(ActionError::BadTool))?;
+        obj.insert("kind".into(), Value::String(claude_code_kind(tool).as_str().into()));
+    }
+    let action: Action = serde_json::from_value(Value::Object(obj)).map_err(|e| AdaptError::Action(ActionError::Invalid(e.to_string())))?;
+    let mut action = action;
+    // A tool this crate knows is the kind it is, whatever the caller says: `Bash` labelled
+    // `file.read` is still a shell command.
+    let known = claude_code_kind(&action.tool);
+    if known != Kind::Other && known != action.kind {
+        action.kind = known;
+    }
+    // An MCP action named mcp__server__tool carries server and tool as input fields.
+    if action.kind == Kind::Mcp && action.input.get("server").is_none() {
+        if let Some((server, tool)) = split_mcp_name(&action.tool) {
+            action.input = serde_json::json!({"server": server, "tool": tool, "arguments": action.input});
+        }
+    }
+    action.validate()?;
+    Ok(Adapted { action, subagent: None, hook_event: None, permission_mode: None })
+}
+
+/// Claude Code PreToolUse hook input.
+pub fn claude_code(obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
+    let tool = match obj.get("tool_name") {
+        Some(Value::String(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(AdaptError::NoToolName),
+    };
+    let input = match obj.get("tool_input") {
+        Some(Value::Object(o)) => Value::Object(o.clone()),
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(_) => return Err(AdaptError::BadToolInput),
+    };
+    let kind = claude_code_kind(&tool);
+    let input = match kind {
+        Kind::Mcp => match split_mcp_name(&tool) {
+            Some((server, name)) => serde_json::json!({"server": server, "tool": name, "arguments": input}),
+            None => serde_json::json!({"server": "", "tool": tool, "arguments": input}),
+        },
+        _ => input,
+    };
+    let action = Action {
+        tool,
+        kind,
+        input,
+        cwd: opt_string(&obj, "cwd")?,
+        session: opt_string(&obj, "session_id")?,
+        summary: None,
+    };
+    action.validate()?;
+    let subagent = opt_string(&obj, "agent_id")?.filter(|s| !s.is_empty());
+    Ok(Adapted {
+        action,
+        subagent,
+        hook_event: opt_string(&obj, "hook_event_name")?,
+        permission_mode: opt_string(&obj, "permission_mode")?,
+    })
+}
+
+/// MCP `tools/call` parameters (`name`, `arguments`) for a named server.
+pub fn mcp_tools_call(server: &str, params: &Value, cwd: Option<String>, session: Option<String>) -> Result<Action, AdaptError> {
+    let name = params.get("name").and_then(Value::as_str).ok_or(AdaptError::NotString("name"))?;
+    let arguments = match params.get("arguments") {
+        None | Some(Value::Null) => Value::Object(Map::new()),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => return Err(AdaptError::BadToolInput),
+    };
+    let action = Action {
+        tool: format!("mcp__{server}__{name}"),
+        kind: Kind::Mcp,
+        input: serde_json::json!({"server": server, "tool": name, "arguments": arguments}),
+        cwd,
+        session,
+        summary: None,
+    };
+    action.validate()?;
+    Ok(action)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hook_input_becomes_canonical() {
+        let a = from_json_line(r#"{"tool_name":"Bash","tool_input":{"command":"ls"},"cwd":"/p","session_id":"s","hook_event_name":"PreToolUse","agent_id":"sub1"}"#).expect("adapts");
+        assert_eq!(a.action.kind, Kind::Shell);
+        assert_eq!(a.action.cwd.as_deref(), Some("/p"));
+        assert_eq!(a.subagent.as_deref(), Some("sub1"));
+        let m = from_json_line(r#"{"tool_name":"mcp__git_hub__create_issue","tool_input":{"title":"x"}}"#).expect("adapts");
+        assert_eq!(m.action.kind, Kind::Mcp);
+        assert_eq!(m.action.input["server"], "git_hub");
+        assert_eq!(m.action.input["tool"], "create_issue");
+        assert_eq!(from_json_line(r#"{"tool_name":"Frobnicate","tool_input":{}}"#).expect("adapts").action.kind, Kind::Other);
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        assert!(from_json_line("not json").is_err());
+        assert!(from_json_line("[]").is_err());
+        assert!(from_json_line(r#"{"tool_name":5}"#).is_err());
+        assert!(from_json_line(r#"{"tool_name":"Bash","tool_input":"ls"}"#).is_err());
+        assert!(from_json_line(r#"{"tool_name":"Bash","tool_input":{},"cwd":7}"#).is_err());
+        assert!(from_json_line(r#"{"tool":"Bash","kind":"teleport","input":{}}"#).is_err());
+    }
+
+    #[test]
+    fn canonical_kind_is_inferred_when_absent() {
+        let a = from_json_line(r#"{"tool":"Write","input":{"file_path":"/p/x"}}"#).expect("adapts");
+        assert_eq!(a.action.kind, Kind::FileWrite);
+    }
+}

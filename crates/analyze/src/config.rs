@@ -1,0 +1,167 @@
+//! Analyzer configuration: what is a workspace, a secret, a protected variable, a guard path.
+
+use crate::env::EnvMatcher;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::path::{Path, PathBuf};
+
+/// Settings the analyzers need, usually read from `assent.toml` by the policy crate.
+#[derive(Debug, Clone)]
+pub struct AnalyzerConfig {
+    /// The user's home directory, for `~` and `$HOME`.
+    pub home: PathBuf,
+    /// Workspace roots. Empty means "the action's own `cwd`".
+    pub workspace_roots: Vec<PathBuf>,
+    /// Glob patterns of secret files (`~` allowed); `**/` matches at any depth.
+    pub secret_patterns: Vec<String>,
+    /// Patterns that look like secrets but are not (`.env.example`).
+    pub secret_exceptions: Vec<String>,
+    /// Protected environment variables: exact names or `*` patterns (`*_KEY`).
+    pub protected_env: Vec<String>,
+    /// Paths an agent must never change: Assent's home, policy, database, hook settings.
+    /// Entries are globs (`~` allowed).
+    pub guard_paths: Vec<String>,
+    /// Names of Assent's own processes: signalling them is tampering.
+    pub guard_process_names: Vec<String>,
+    /// Resolve symlinks of paths that exist. Off only for pure tests and benchmarks.
+    pub resolve_symlinks: bool,
+}
+
+impl AnalyzerConfig {
+    /// The shipped defaults (PRODUCT.md, "The shipped default policy").
+    pub fn defaults(home: PathBuf, assent_home: PathBuf) -> AnalyzerConfig {
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        AnalyzerConfig {
+            home,
+            workspace_roots: Vec::new(),
+            secret_patterns: s(DEFAULT_SECRETS),
+            secret_exceptions: s(&["**/.env.example", "**/.env.sample", "**/.env.template", "**/.env.dist"]),
+            protected_env: s(DEFAULT_PROTECTED_ENV),
+            guard_paths: {
+                let mut g = s(DEFAULT_GUARDS);
+                g.push(format!("{}/**", assent_home.display()));
+                g.push(assent_home.display().to_string());
+                g
+            },
+            guard_process_names: s(&["assent"]),
+            resolve_symlinks: true,
+        }
+    }
+}
+
+pub const DEFAULT_PROTECTED_ENV: &[&str] = &[
+    "PORT", "WEB_UI_HOST", "SEARXNG_URL", "*_KEY", "*_TOKEN", "*_SECRET", "*PASSWORD*",
+    "*_API_KEY", "*_ACCESS_KEY*", "*_CREDENTIALS*", "DATABASE_URL", "ASSENT_*",
+];
+
+pub const DEFAULT_SECRETS: &[&str] = &[
+    "**/.env", "**/.env.*", "**/.envrc", "**/*.env",
+    "~/.ssh", "~/.ssh/**", "~/.aws", "~/.aws/**", "~/.gnupg/**", "~/.config/gcloud/**",
+    "~/.azure/**", "~/.kube/config", "~/.kube/**", "~/.docker/config.json", "~/.netrc",
+    "~/.git-credentials", "~/.npmrc", "~/.pypirc", "~/.password-store/**",
+    "~/.config/gh/hosts.yml", "~/.config/hub", "~/.cargo/credentials*", "~/.pgpass",
+    "~/.my.cnf", "~/.vault-token", "~/.terraform.d/credentials*", "~/.bash_history",
+    "~/.zsh_history", "~/.python_history", "~/.psql_history", "~/.mysql_history",
+    "**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx", "**/*.jks", "**/*.keystore",
+    "**/id_rsa*", "**/id_dsa*", "**/id_ecdsa*", "**/id_ed25519*", "**/*.ppk",
+    "**/credentials", "**/credentials.json", "**/service-account*.json",
+    "**/secrets.yml", "**/secrets.yaml", "**/secrets.json", "**/.htpasswd",
+    "/proc/*/environ", "/proc/self/environ", "/proc/*/mem", "/proc/*/cmdline",
+    "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/sudoers", "/etc/sudoers.d/**",
+    "/etc/ssh/ssh_host_*_key", "/root/**", "/var/run/secrets/**", "/run/secrets/**",
+];
+
+pub const DEFAULT_GUARDS: &[&str] = &[
+    "**/.claude/settings.json", "**/.claude/settings.local.json", "~/.claude.json",
+    "~/.claude/settings.json", "~/.claude/settings.local.json", "/etc/claude-code/**",
+    "~/.claude/hooks/**", "**/.claude/hooks/**", "~/.config/assent/**",
+];
+
+#[derive(Debug)]
+pub enum ConfigError {
+    BadPattern(String, String),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigError::BadPattern(p, e) => write!(f, "invalid path pattern `{p}`: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    pub home: PathBuf,
+    pub workspace_roots: Vec<PathBuf>,
+    pub secrets: GlobSet,
+    pub secret_exceptions: GlobSet,
+    pub guards: GlobSet,
+    /// Literal prefixes of guard patterns: deleting or moving an ancestor of one is tampering.
+    pub guard_roots: Vec<PathBuf>,
+    pub secret_roots: Vec<PathBuf>,
+    pub env: EnvMatcher,
+    pub guard_process_names: Vec<String>,
+    pub resolve_symlinks: bool,
+}
+
+pub(crate) fn expand_tilde(p: &str, home: &Path) -> String {
+    if p == "~" {
+        home.display().to_string()
+    } else if let Some(rest) = p.strip_prefix("~/") {
+        format!("{}/{rest}", home.display())
+    } else {
+        p.to_string()
+    }
+}
+
+fn globset(patterns: &[String], home: &Path) -> Result<GlobSet, ConfigError> {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        let expanded = expand_tilde(p, home);
+        let g = GlobBuilder::new(&expanded)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| ConfigError::BadPattern(p.clone(), e.to_string()))?;
+        b.add(g);
+    }
+    b.build().map_err(|e| ConfigError::BadPattern("<set>".into(), e.to_string()))
+}
+
+/// The part of a pattern before its first wildcard, as a directory.
+fn literal_root(p: &str, home: &Path) -> Option<PathBuf> {
+    let expanded = expand_tilde(p, home);
+    if !expanded.starts_with('/') {
+        return None;
+    }
+    let mut root = PathBuf::from("/");
+    for comp in expanded.split('/').filter(|c| !c.is_empty()) {
+        if comp.contains(['*', '?', '[', '{']) {
+            break;
+        }
+        root.push(comp);
+    }
+    (root != Path::new("/")).then_some(root)
+}
+
+impl Compiled {
+    pub fn new(cfg: &AnalyzerConfig) -> Result<Compiled, ConfigError> {
+        Ok(Compiled {
+            home: cfg.home.clone(),
+            workspace_roots: cfg
+                .workspace_roots
+                .iter()
+                .map(|r| PathBuf::from(expand_tilde(&r.display().to_string(), &cfg.home)))
+                .collect(),
+            secrets: globset(&cfg.secret_patterns, &cfg.home)?,
+            secret_exceptions: globset(&cfg.secret_exceptions, &cfg.home)?,
+            guards: globset(&cfg.guard_paths, &cfg.home)?,
+            guard_roots: cfg.guard_paths.iter().filter_map(|p| literal_root(p, &cfg.home)).collect(),
+            secret_roots: cfg.secret_patterns.iter().filter_map(|p| literal_root(p, &cfg.home)).collect(),
+            env: EnvMatcher::new(&cfg.protected_env),
+            guard_process_names: cfg.guard_process_names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+            resolve_symlinks: cfg.resolve_symlinks,
+        })
+    }
+}

@@ -1,0 +1,100 @@
+//! Analyzers: from a canonical [`Action`] to the [`Facts`] policy decides on.
+//!
+//! Owns the shell parse (through `brush-parser`, used by no other crate), path normalisation
+//! and classification, environment-variable protection and the hidden-text scan of every
+//! string in the input.
+//!
+//! The rule every analyzer follows: what is not understood is recorded as not understood
+//! (`parsed = false`) and can never produce `read_only = true`. The only I/O here is reading
+//! symlinks of paths that exist (so that a link inside the workspace pointing outside is
+//! outside) and, for `kill PID`, the name of that process; both can be switched off.
+
+mod config;
+mod env;
+mod paths;
+mod shell;
+mod tools;
+
+pub use config::{AnalyzerConfig, ConfigError};
+pub use env::EnvMatcher;
+pub use paths::PathClass;
+
+use assent_core::{Action, Facts, Kind};
+
+/// A compiled analyzer: build once from configuration, reuse for every action.
+#[derive(Debug, Clone)]
+pub struct Analyzer {
+    cfg: config::Compiled,
+}
+
+impl Analyzer {
+    pub fn new(cfg: &AnalyzerConfig) -> Result<Analyzer, ConfigError> {
+        Ok(Analyzer {
+            cfg: config::Compiled::new(cfg)?,
+        })
+    }
+
+    /// Extracts the facts of `action`. Never fails: whatever cannot be analysed is recorded
+    /// as not understood.
+    pub fn analyze(&self, action: &Action) -> Facts {
+        let mut facts = Facts {
+            tool: action.tool.clone(),
+            kind: action.kind.as_str().to_string(),
+            session: action.session.clone().unwrap_or_default(),
+            parsed: true,
+            read_only: false,
+            ..Facts::default()
+        };
+        let ctx = paths::PathCtx::new(&self.cfg, action.cwd.as_deref());
+        match action.kind {
+            Kind::Shell => match action.input_str("command") {
+                Some(cmd) => shell::analyze(&self.cfg, &ctx, cmd, &mut facts),
+                None => facts.not_understood("shell action without a string `command`"),
+            },
+            _ => tools::analyze(&self.cfg, &ctx, action, &mut facts),
+        }
+        scan_hidden(&action.input, &mut facts);
+        if let Some(summary) = &action.summary {
+            let hidden = assent_core::text::scan(summary);
+            if !hidden.is_empty() {
+                facts.hidden_text = true;
+                facts.hidden_notes.extend(hidden.notes.into_iter().map(|n| format!("summary: {n}")));
+            }
+        }
+        if facts.hidden_text || !facts.parsed {
+            facts.read_only = false;
+        }
+        facts
+    }
+}
+
+fn scan_hidden(v: &serde_json::Value, facts: &mut Facts) {
+    use serde_json::Value;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => {
+                let hidden = assent_core::text::scan(s);
+                if !hidden.is_empty() {
+                    facts.hidden_text = true;
+                    for n in hidden.notes {
+                        if !facts.hidden_notes.contains(&n) && facts.hidden_notes.len() < 16 {
+                            facts.hidden_notes.push(n);
+                        }
+                    }
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(o) => {
+                for (k, x) in o {
+                    if !assent_core::text::scan(k).is_empty() {
+                        facts.hidden_text = true;
+                        facts.hidden_notes.push("hidden characters in a field name".into());
+                    }
+                    stack.push(x);
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Paths: normalise relative to the working directory, resolve symlinks where the path
+//! exists, and classify: inside a workspace, a secret, a guard path (Assent itself or the
+//! agent's hook configuration).
+
+use crate::config::{expand_tilde, Compiled};
+use std::path::{Component, Path, PathBuf};
+
+/// What a path is, once normalised.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathClass {
+    pub path: String,
+    pub inside_workspace: bool,
+    /// Names a secret, or may (a glob that could match one).
+    pub secret: bool,
+    /// The path is a directory that holds secrets (`~`, `~/.ssh`): a recursive read would
+    /// include them.
+    pub secret_ancestor: bool,
+    pub guard: bool,
+    /// The path is a directory that holds a guard path: deleting or moving it is tampering.
+    pub guard_ancestor: bool,
+    /// The path contains glob characters.
+    pub glob: bool,
+}
+
+/// The directory context of one action.
+#[derive(Debug, Clone)]
+pub(crate) struct PathCtx {
+    pub cwd: PathBuf,
+    pub roots: Vec<PathBuf>,
+    /// Set once the shell changes directory to somewhere unknown (`cd "$X"`): relative paths
+    /// can then be anywhere.
+    pub cwd_unknown: bool,
+}
+
+impl PathCtx {
+    /// `cwd` is the action's working directory; without one, relative paths are unknown and
+    /// nothing is inside a workspace unless roots are configured.
+    pub fn new(cfg: &Compiled, cwd: Option<&str>) -> PathCtx {
+        let cwd_path = lexical(Path::new(cwd.unwrap_or("/")));
+        let roots: Vec<PathBuf> = if cfg.workspace_roots.is_empty() {
+            cwd.map(|_| cwd_path.clone()).into_iter().collect()
+        } else {
+            cfg.workspace_roots.iter().map(|r| lexical(r)).collect()
+        };
+        // A workspace is a project directory: never the root, a top-level system directory
+        // or the whole home directory, where "inside the workspace" would mean everything.
+        let roots = roots
+            .into_iter()
+            .map(|r| resolve(cfg, &r))
+            .filter(|r| r.components().count() > 2 && *r != resolve(cfg, &cfg.home))
+            .collect();
+        PathCtx {
+            cwd: cwd_path,
+            roots,
+            cwd_unknown: cwd.is_none(),
+        }
+    }
+
+    /// Absolute, normalised form of `raw` (which may start with `~`).
+    pub fn absolute(&self, cfg: &Compiled, raw: &str) -> PathBuf {
+        let expanded = expand_tilde(raw, &cfg.home);
+        let joined = if expanded.starts_with('/') {
+            PathBuf::from(expanded)
+        } else {
+            self.cwd.join(expanded)
+        };
+        lexical(&joined)
+    }
+
+    pub fn classify(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        let lexical_path = self.absolute(cfg, raw);
+        let glob = raw.contains(['*', '?', '[']);
+        let path = if glob { lexical_path.clone() } else { resolve(cfg, &lexical_path) };
+        let relative_unknown = self.cwd_unknown && !raw.starts_with('/') && !raw.starts_with('~');
+        let inside = !relative_unknown
+            && !glob_escapes(raw)
+            && self.roots.iter().any(|r| path.starts_with(r))
+            && self.roots.iter().any(|r| lexical_path.starts_with(r) || path.starts_with(r));
+        let mut class = PathClass {
+            path: path.display().to_string(),
+            inside_workspace: inside,
+            glob,
+            ..PathClass::default()
+        };
+        for candidate in [&lexical_path, &path] {
+            let is_secret = if glob {
+                glob_may_match_secret(cfg, candidate)
+            } else {
+                cfg.secrets.is_match(candidate) && !cfg.secret_exceptions.is_match(candidate)
+            };
+            class.secret |= is_secret;
+            class.guard |= cfg.guards.is_match(candidate);
+            class.guard_ancestor |= cfg.guard_roots.iter().any(|g| g.starts_with(candidate));
+            class.secret_ancestor |= cfg.secret_roots.iter().any(|s| s.starts_with(candidate));
+        }
+        if relative_unknown {
+            class.secret_ancestor = true;
+        }
+        class
+    }
+}
+
+/// A glob whose pattern climbs with `..` cannot be trusted to stay inside.
+fn glob_escapes(raw: &str) -> bool {
+    raw.contains(['*', '?', '[']) && raw.split('/').any(|c| c == "..")
+}
+
+/// Removes `.` and `..` without touching the file system. `..` at the root stays at the root.
+pub(crate) fn lexical(p: &Path) -> PathBuf {
+    let mut out = PathBuf::from("/");
+    for comp in p.components() {
+        match comp {
+            Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(c) => out.push(c),
+        }
+    }
+    out
+}
+
+/// Follows symlinks for the longest existing prefix of `p`.
+pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
+    if !cfg.resolve_symlinks {
+        return p.to_path_buf();
+    }
+    let mut existing = p.to_path_buf();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&existing) {
+            let mut out = real;
+            for c in rest.iter().rev() {
+                out.push(c);
+            }
+            return lexical(&out);
+        }
+        match (existing.file_name().map(|f| f.to_os_string()), existing.parent()) {
+            (Some(name), Some(parent)) => {
+                rest.push(name);
+                existing = parent.to_path_buf();
+            }
+            _ => return p.to_path_buf(),
+        }
+    }
+}
+
+/// Names a glob could expand to that are secrets under the default patterns; a glob that
+/// matches any of them, in the directory it points at, may read a secret.
+const SECRET_SAMPLES: &[&str] = &[
+    ".env", ".env.local", ".env.production", ".envrc", "id_rsa", "id_ed25519", "id_ecdsa",
+    "server.pem", "server.key", "credentials", "credentials.json", "environ", "shadow",
+    ".netrc", ".ssh", ".aws", ".git-credentials", ".npmrc", ".pypirc", "secrets.yml",
+    "config.json", ".pgpass",
+];
+
+fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
+    let text = pattern.display().to_string();
+    let Some((dir, last)) = text.rsplit_once('/') else {
+        return true;
+    };
+    if dir.contains(['*', '?', '[']) {
+        // Wildcards in directories: too many possibilities to check here; assume the worst.
+        return true;
+    }
+    let Ok(glob) = globset::GlobBuilder::new(last).literal_separator(true).build() else {
+        return true;
+    };
+    let m = glob.compile_matcher();
+    SECRET_SAMPLES.iter().any(|sample| {
+        // Like the shell, a wildcard does not match a leading dot unless the pattern has one.
+        if sample.starts_with('.') && !last.starts_with('.') {
+            return false;
+        }
+        let full = format!("{dir}/{sample}");
+        m.is_match(sample)
+            && (cfg.secrets.is_match(&full) || cfg.secret_roots.iter().any(|r| r == Path::new(&full)))
+    })
+}

@@ -1,0 +1,594 @@
+//! The shell analyzer: parse with `brush-parser`, walk every simple command wherever it
+//! hides (lists, pipelines, subshells, groups, loops, conditionals, function bodies,
+//! substitutions, process substitutions, here-documents fed to shells, and the strings given
+//! to `bash -c`, `eval`, `trap`, `su -c`, `watch`, `find -exec` and other wrappers), resolve
+//! each program name as the shell would, and judge each command against the read-only
+//! allowlist in [`programs`].
+//!
+//! Anything the walker cannot resolve — a program name built from an expansion, a script read
+//! from a pipe, a construct it does not know — sets `parsed = false` or `dynamic = true`;
+//! either keeps the action off the allow path.
+
+mod programs;
+mod words;
+
+use crate::config::Compiled;
+use crate::paths::PathCtx;
+use assent_core::Facts;
+use brush_parser::ast;
+use words::Arg;
+
+/// Longest command accepted for parsing. Longer input is judged unparseable (it asks).
+pub const MAX_COMMAND_BYTES: usize = 128 * 1024;
+/// Deepest nesting of scripts inside scripts (`bash -c "eval '…'"`) followed.
+const MAX_NESTING: usize = 12;
+/// Most simple commands examined in one action.
+const MAX_COMMANDS: usize = 5000;
+/// Deepest bracket nesting accepted before parsing (the parser recurses on it).
+const MAX_BRACKETS: usize = 100;
+
+pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut Facts) {
+    let mut w = Walker {
+        cfg,
+        ctx: ctx.clone(),
+        facts,
+        depth: 0,
+        commands: 0,
+        read_only: true,
+        funcs: Vec::new(),
+        piped_stdin: false,
+        killer: false,
+    };
+    w.script(command);
+    let text_lower = command.to_lowercase();
+    if w.killer && cfg.guard_process_names.iter().any(|n| text_lower.contains(n.as_str())) {
+        w.facts.guard_tamper = true;
+    }
+    let f = &mut *w.facts;
+    f.read_only = w.read_only
+        && f.parsed
+        && !f.dynamic
+        && !f.substitution
+        && !f.wrapper
+        && !f.inline_eval
+        && !f.writes_redirect
+        && !f.secret_mention
+        && !f.secret_read
+        && !f.outside_workspace
+        && !f.guard_tamper
+        && !f.env_dump
+        && !f.env_change
+        && f.env_read.is_empty()
+        && f.env_write.is_empty()
+        && !f.destructive
+        && !f.network
+        && !f.privileged;
+}
+
+/// Where a command's standard input comes from, when that matters (shells and interpreters
+/// run their standard input as code).
+#[derive(Debug, Clone)]
+enum Stdin {
+    Terminal,
+    Text(String),
+    Unknown(&'static str),
+}
+
+pub(crate) struct Walker<'a> {
+    cfg: &'a Compiled,
+    ctx: PathCtx,
+    facts: &'a mut Facts,
+    depth: usize,
+    commands: usize,
+    /// Every command seen so far is a read-only form of an allowlisted program.
+    read_only: bool,
+    funcs: Vec<String>,
+    piped_stdin: bool,
+    /// A command that can signal or trace processes appears.
+    killer: bool,
+}
+
+fn bracket_depth(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in text.chars() {
+        match c {
+            '(' | '{' | '[' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ')' | '}' | ']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+impl<'a> Walker<'a> {
+    fn not_read_only(&mut self) {
+        self.read_only = false;
+    }
+
+    /// Parses and walks a script (the top-level command or a string run by a wrapper).
+    fn script(&mut self, text: &str) {
+        if self.depth > MAX_NESTING {
+            self.facts.not_understood("scripts nested too deeply to follow");
+            return;
+        }
+        if text.len() > MAX_COMMAND_BYTES {
+            self.facts.not_understood("command too long to analyse");
+            self.token_scan(text);
+            return;
+        }
+        if text.contains('\0') {
+            self.facts.not_understood("command contains a NUL character");
+            self.token_scan(text);
+            return;
+        }
+        if bracket_depth(text) > MAX_BRACKETS {
+            self.facts.not_understood("command nests brackets too deeply to analyse");
+            self.token_scan(text);
+            return;
+        }
+        let options = brush_parser::ParserOptions::default();
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut parser = brush_parser::Parser::new(std::io::Cursor::new(text), &options);
+            parser.parse_program()
+        }));
+        match parsed {
+            Ok(Ok(program)) => {
+                self.depth += 1;
+                let saved_cwd = (self.ctx.cwd.clone(), self.ctx.cwd_unknown);
+                for cc in &program.complete_commands {
+                    self.list(cc);
+                }
+                // `cd` inside a nested script does not move the outer one.
+                if self.depth > 1 {
+                    (self.ctx.cwd, self.ctx.cwd_unknown) = saved_cwd;
+                }
+                self.depth -= 1;
+            }
+            Ok(Err(e)) => {
+                let msg = e.to_string();
+                self.facts.not_understood(format!(
+                    "shell syntax could not be parsed: {}",
+                    assent_core::text::escape_line(&msg.chars().take(160).collect::<String>())
+                ));
+                self.token_scan(text);
+            }
+            Err(_) => {
+                self.facts.not_understood("shell parser failed on this input");
+                self.token_scan(text);
+            }
+        }
+    }
+
+    /// For input that could not be parsed: look at its words anyway, so that a secret, a guard
+    /// path or a protected variable in broken syntax is still seen.
+    fn token_scan(&mut self, text: &str) {
+        for tok in text.split(|c: char| c.is_whitespace() || ";|&()<>`$\"'{}".contains(c)) {
+            if tok.is_empty() || tok.len() > 4096 {
+                continue;
+            }
+            let class = self.ctx.classify(self.cfg, tok);
+            if class.secret {
+                self.facts.secret_mention = true;
+            }
+            if class.guard {
+                self.facts.secret_mention = true;
+            }
+            if let Some((name, _)) = tok.split_once('=') {
+                if words::is_name(name) && self.cfg.env.is_protected(name) {
+                    self.facts.env_write.insert(name.to_string());
+                }
+            }
+        }
+    }
+
+    fn list(&mut self, list: &ast::CompoundList) {
+        for item in &list.0 {
+            self.and_or(&item.0);
+        }
+    }
+
+    fn and_or(&mut self, a: &ast::AndOrList) {
+        self.pipeline(&a.first);
+        for next in &a.additional {
+            match next {
+                ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p),
+            }
+        }
+    }
+
+    fn pipeline(&mut self, p: &ast::Pipeline) {
+        for (i, c) in p.seq.iter().enumerate() {
+            let saved = self.piped_stdin;
+            self.piped_stdin = i > 0;
+            self.command(c);
+            self.piped_stdin = saved;
+        }
+    }
+
+    fn command(&mut self, c: &ast::Command) {
+        self.commands += 1;
+        if self.commands > MAX_COMMANDS {
+            self.facts.not_understood("too many commands to analyse");
+            return;
+        }
+        match c {
+            ast::Command::Simple(sc) => self.simple(sc),
+            ast::Command::Compound(cc, redirects) => {
+                self.compound(cc);
+                if let Some(list) = redirects {
+                    for r in &list.0 {
+                        self.redirect(r);
+                    }
+                }
+            }
+            ast::Command::Function(f) => {
+                self.not_read_only();
+                self.funcs.push(f.fname.value.clone());
+                self.facts.programs.insert(format!("function:{}", f.fname.value));
+                self.compound(&f.body.0);
+                if let Some(list) = &f.body.1 {
+                    for r in &list.0 {
+                        self.redirect(r);
+                    }
+                }
+            }
+            ast::Command::ExtendedTest(t, redirects) => {
+                self.ext_test(&t.expr);
+                if let Some(list) = redirects {
+                    for r in &list.0 {
+                        self.redirect(r);
+                    }
+                }
+            }
+        }
+    }
+
+    fn ext_test(&mut self, e: &ast::ExtendedTestExpr) {
+        match e {
+            ast::ExtendedTestExpr::And(a, b) | ast::ExtendedTestExpr::Or(a, b) => {
+                self.ext_test(a);
+                self.ext_test(b);
+            }
+            ast::ExtendedTestExpr::Not(a) | ast::ExtendedTestExpr::Parenthesized(a) => {
+                self.ext_test(a)
+            }
+            ast::ExtendedTestExpr::UnaryTest(_, w) => {
+                self.word(&w.value);
+            }
+            ast::ExtendedTestExpr::BinaryTest(_, a, b) => {
+                self.word(&a.value);
+                self.word(&b.value);
+            }
+        }
+    }
+
+    fn compound(&mut self, cc: &ast::CompoundCommand) {
+        match cc {
+            ast::CompoundCommand::Arithmetic(a) => {
+                self.not_read_only();
+                self.arith(&a.expr.value);
+            }
+            ast::CompoundCommand::ArithmeticForClause(f) => {
+                self.not_read_only();
+                for e in [&f.initializer, &f.condition, &f.updater].into_iter().flatten() {
+                    self.arith(&e.value);
+                }
+                self.list(&f.body.list);
+            }
+            ast::CompoundCommand::BraceGroup(b) => self.list(&b.list),
+            ast::CompoundCommand::Subshell(s) => self.list(&s.list),
+            ast::CompoundCommand::ForClause(f) => {
+                // The loop assigns its variable: `for PORT in 1 2` changes PORT.
+                self.assign_var(&f.variable_name);
+                if let Some(values) = &f.values {
+                    for v in values {
+                        self.word(&v.value);
+                    }
+                }
+                self.list(&f.body.list);
+            }
+            ast::CompoundCommand::CaseClause(c) => {
+                self.word(&c.value.value);
+                for item in &c.cases {
+                    for p in &item.patterns {
+                        self.word(&p.value);
+                    }
+                    if let Some(cmd) = &item.cmd {
+                        self.list(cmd);
+                    }
+                }
+            }
+            ast::CompoundCommand::IfClause(i) => {
+                self.list(&i.condition);
+                self.list(&i.then);
+                if let Some(elses) = &i.elses {
+                    for e in elses {
+                        if let Some(c) = &e.condition {
+                            self.list(c);
+                        }
+                        self.list(&e.body);
+                    }
+                }
+            }
+            ast::CompoundCommand::WhileClause(w) | ast::CompoundCommand::UntilClause(w) => {
+                self.list(&w.0);
+                self.list(&w.1.list);
+            }
+            ast::CompoundCommand::Coprocess(c) => {
+                self.not_read_only();
+                self.command(&c.body);
+            }
+        }
+    }
+
+    /// Arithmetic can hide command substitutions (`$(( $(rm x) ))`) and array subscripts that
+    /// run code (`a[$(rm x)]`): walk any we find.
+    fn arith(&mut self, text: &str) {
+        self.facts.substitution |= text.contains("$(") || text.contains('`');
+        if text.contains("$(") || text.contains('`') || text.contains('$') {
+            self.word(&format!("\"{}\"", text.replace('"', "\\\"")));
+        }
+    }
+
+    /// Records an assignment to a shell or environment variable.
+    fn assign_var(&mut self, name: &str) {
+        self.facts.env_change = true;
+        self.not_read_only();
+        if self.cfg.env.is_protected(name) {
+            self.facts.env_write.insert(name.to_string());
+        }
+    }
+
+    fn assignment(&mut self, a: &ast::Assignment) -> Arg {
+        let name = match &a.name {
+            ast::AssignmentName::VariableName(n) => n.clone(),
+            ast::AssignmentName::ArrayElementName(n, idx) => {
+                self.word(&format!("\"{idx}\""));
+                n.clone()
+            }
+        };
+        let value = match &a.value {
+            ast::AssignmentValue::Scalar(w) => self.word(&w.value),
+            ast::AssignmentValue::Array(items) => {
+                for (k, v) in items {
+                    if let Some(k) = k {
+                        self.word(&k.value);
+                    }
+                    self.word(&v.value);
+                }
+                Arg::dynamic("(array)")
+            }
+        };
+        Arg {
+            lit: value.lit.map(|v| format!("{name}={v}")),
+            raw: format!("{name}=…"),
+            glob: false,
+        }
+    }
+
+    fn simple(&mut self, sc: &ast::SimpleCommand) {
+        let mut argv: Vec<Arg> = Vec::new();
+        let mut assigns: Vec<String> = Vec::new();
+        let mut stdin = if self.piped_stdin {
+            Stdin::Unknown("a pipe")
+        } else {
+            Stdin::Terminal
+        };
+        let prefix = sc.prefix.iter().flat_map(|p| p.0.iter());
+        let suffix = sc.suffix.iter().flat_map(|s| s.0.iter());
+        let mut items: Vec<&ast::CommandPrefixOrSuffixItem> = prefix.collect();
+        let prefix_len = items.len();
+        items.extend(suffix);
+        for (i, item) in items.iter().enumerate() {
+            if i == prefix_len {
+                if let Some(w) = &sc.word_or_name {
+                    argv.push(self.word(&w.value));
+                }
+            }
+            match item {
+                ast::CommandPrefixOrSuffixItem::IoRedirect(r) => {
+                    if let Some(s) = self.redirect(r) {
+                        stdin = s;
+                    }
+                }
+                ast::CommandPrefixOrSuffixItem::Word(w) => argv.push(self.word(&w.value)),
+                ast::CommandPrefixOrSuffixItem::AssignmentWord(a, w) => {
+                    let arg = self.assignment(a);
+                    if i < prefix_len && argv.is_empty() {
+                        let (ast::AssignmentName::VariableName(n)
+                        | ast::AssignmentName::ArrayElementName(n, _)) = &a.name;
+                        assigns.push(n.clone());
+                    } else {
+                        // `export X=1`, `declare X=1`: an argument the builtin acts on.
+                        let _ = w;
+                        argv.push(arg);
+                    }
+                }
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
+                    self.facts.substitution = true;
+                    self.not_read_only();
+                    self.list(&sub.list);
+                    argv.push(Arg::dynamic("<(…)"));
+                }
+            }
+        }
+        if items.len() == prefix_len {
+            if let Some(w) = &sc.word_or_name {
+                argv.push(self.word(&w.value));
+            }
+        }
+        if argv.is_empty() {
+            for name in &assigns {
+                self.assign_var(name);
+            }
+            return;
+        }
+        for name in &assigns {
+            if !words::is_harmless_prefix_var(name) {
+                self.assign_var(name);
+            }
+            if self.cfg.env.is_protected(name) {
+                self.facts.env_write.insert(name.clone());
+            }
+        }
+        self.exec(argv, stdin);
+    }
+
+    /// Handles one redirection; returns the new standard input if it sets one.
+    fn redirect(&mut self, r: &ast::IoRedirect) -> Option<Stdin> {
+        use ast::{IoFileRedirectKind as K, IoFileRedirectTarget as T};
+        match r {
+            ast::IoRedirect::File(_, kind, target) => match target {
+                T::Filename(w) => {
+                    let arg = self.word(&w.value);
+                    match kind {
+                        K::Read => {
+                            self.read_path(&arg, true);
+                            return Some(Stdin::Unknown("a file"));
+                        }
+                        K::Write | K::Append | K::Clobber | K::ReadAndWrite => {
+                            self.write_path(&arg, true)
+                        }
+                        K::DuplicateInput | K::DuplicateOutput => {
+                            if !arg.lit.as_deref().is_some_and(is_fd_word) {
+                                self.write_path(&arg, true);
+                            }
+                        }
+                    }
+                    None
+                }
+                T::Fd(_) => None,
+                T::ProcessSubstitution(_, sub) => {
+                    self.facts.substitution = true;
+                    self.not_read_only();
+                    self.list(&sub.list);
+                    None
+                }
+                T::Duplicate(w) => {
+                    let arg = self.word(&w.value);
+                    if !arg.lit.as_deref().is_some_and(is_fd_word) {
+                        self.write_path(&arg, true);
+                    }
+                    None
+                }
+            },
+            ast::IoRedirect::HereDocument(_, doc) => {
+                if doc.requires_expansion {
+                    let options = brush_parser::ParserOptions::default();
+                    match brush_parser::word::parse_heredoc(&doc.doc.value, &options) {
+                        Ok(pieces) => {
+                            let arg = self.pieces_to_arg(&pieces, &doc.doc.value);
+                            return Some(match arg.lit {
+                                Some(t) => Stdin::Text(t),
+                                None => Stdin::Unknown("a here-document with expansions"),
+                            });
+                        }
+                        Err(_) => {
+                            self.facts.not_understood("here-document could not be parsed");
+                            return Some(Stdin::Unknown("an unparsed here-document"));
+                        }
+                    }
+                }
+                Some(Stdin::Text(doc.doc.value.clone()))
+            }
+            ast::IoRedirect::HereString(_, w) => {
+                let arg = self.word(&w.value);
+                Some(match arg.lit {
+                    Some(t) => Stdin::Text(t),
+                    None => Stdin::Unknown("a here-string with expansions"),
+                })
+            }
+            ast::IoRedirect::OutputAndError(w, _) => {
+                let arg = self.word(&w.value);
+                self.write_path(&arg, true);
+                None
+            }
+        }
+    }
+
+    /// A path the command reads. `content` is false for commands that only list or test it.
+    fn read_path(&mut self, arg: &Arg, content: bool) {
+        let Some(p) = &arg.lit else {
+            self.facts.dynamic = true;
+            self.not_read_only();
+            return;
+        };
+        if p.is_empty() || p == "-" {
+            return;
+        }
+        let class = self.ctx.classify(self.cfg, p);
+        self.facts.paths.insert(class.path.clone());
+        if class.secret {
+            if content && !class.glob {
+                self.facts.secret_read = true;
+            } else {
+                self.facts.secret_mention = true;
+            }
+        }
+        if class.secret_ancestor && !class.inside_workspace {
+            self.facts.secret_mention = true;
+        }
+        if !class.inside_workspace {
+            self.facts.outside_workspace = true;
+            self.not_read_only();
+        }
+    }
+
+    /// A path the command writes, creates, moves or deletes. `redirect` is true for `>`.
+    fn write_path(&mut self, arg: &Arg, redirect: bool) {
+        self.not_read_only();
+        let Some(p) = &arg.lit else {
+            self.facts.dynamic = true;
+            if redirect {
+                self.facts.writes_redirect = true;
+            }
+            return;
+        };
+        if matches!(
+            p.as_str(),
+            "/dev/null" | "/dev/stdout" | "/dev/stderr" | "/dev/tty" | "/dev/fd/1" | "/dev/fd/2"
+        ) {
+            return;
+        }
+        if redirect {
+            self.facts.writes_redirect = true;
+        }
+        let class = self.ctx.classify(self.cfg, p);
+        self.facts.paths.insert(class.path.clone());
+        self.facts.write_paths.insert(class.path.clone());
+        if class.secret {
+            // Overwriting `.env` changes the environment of whatever loads it.
+            self.facts.secret_read = true;
+        }
+        if class.guard {
+            self.facts.guard_tamper = true;
+        }
+        if !class.inside_workspace {
+            self.facts.outside_workspace = true;
+        }
+    }
+}
+
+fn is_fd_word(s: &str) -> bool {
+    s == "-" || (!s.is_empty() && s.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// Checks code handed to an interpreter (outside a shell command) for secrets, protected
+/// variables, environment dumps and guard paths.
+pub(crate) fn inspect_code_text(cfg: &Compiled, ctx: &PathCtx, code: &str, facts: &mut Facts) {
+    let mut w = Walker {
+        cfg,
+        ctx: ctx.clone(),
+        facts,
+        depth: 0,
+        commands: 0,
+        read_only: false,
+        funcs: Vec::new(),
+        piped_stdin: false,
+        killer: false,
+    };
+    w.inspect_code(&Arg::literal(code));
+}

@@ -1,0 +1,237 @@
+//! Facts for actions that are not shell commands: file tools, HTTP, MCP, GUI, payments,
+//! inline code, environment operations.
+
+use crate::config::Compiled;
+use crate::paths::PathCtx;
+use assent_core::{Action, Facts, Kind};
+use serde_json::Value;
+
+const PATH_KEYS: &[&str] = &[
+    "file_path", "path", "notebook_path", "filename", "file", "target", "source",
+    "destination", "dest", "directory", "dir", "paths", "files", "old_path", "new_path", "src",
+    "dst", "from", "to", "root", "cwd",
+];
+
+/// Path-like strings in a JSON input: values under path-ish keys, and any string value that
+/// looks like an absolute, home-relative or dot-relative path.
+fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
+    match v {
+        Value::String(s) => {
+            let looks = s.starts_with('/') || s.starts_with("~/") || s.starts_with("./") || s.starts_with("../") || s == "~";
+            if (key_is_path || looks) && !s.contains('\n') && s.len() < 4096 && !s.contains("://") {
+                out.push(s.clone());
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|x| path_strings(x, out, key_is_path)),
+        Value::Object(o) => {
+            for (k, x) in o {
+                let k = k.to_ascii_lowercase();
+                path_strings(x, out, PATH_KEYS.contains(&k.as_str()) || k.ends_with("_path") || k.ends_with("path"));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn is_writing_name(tool: &str) -> bool {
+    let t = tool.to_ascii_lowercase();
+    ["write", "edit", "create", "move", "delete", "remove", "rename", "set", "update", "put", "patch", "upload", "append", "chmod", "mkdir", "insert", "replace", "save", "exec", "run"]
+        .iter()
+        .any(|w| t.contains(w))
+}
+
+pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mut Facts) {
+    let input = &action.input;
+    match action.kind {
+        Kind::FileRead => {
+            let mut paths = Vec::new();
+            path_strings(input, &mut paths, false);
+            if let Some(p) = input.get("pattern").and_then(Value::as_str) {
+                // Glob's pattern names files; Grep's pattern is a regex, not a path.
+                if action.tool.eq_ignore_ascii_case("glob") {
+                    paths.push(p.to_string());
+                }
+            }
+            if let Some(g) = input.get("glob").and_then(Value::as_str) {
+                paths.push(g.to_string());
+            }
+            // Read tools take a known set of fields; anything else is not understood.
+            const READ_KEYS: &[&str] = &[
+                "file_path", "path", "pattern", "glob", "offset", "limit", "notebook_path",
+                "output_mode", "-n", "-i", "-A", "-B", "-C", "type", "head_limit", "multiline",
+                "ignore", "pages", "context", "show_line_numbers", "case_insensitive",
+            ];
+            let mut ok = true;
+            if let Some(obj) = input.as_object() {
+                if let Some(k) = obj.keys().find(|k| !READ_KEYS.contains(&k.as_str())) {
+                    facts.not_understood(format!("file read with unexpected field `{}`", assent_core::text::escape_line(k)));
+                    ok = false;
+                }
+            }
+            if paths.is_empty() {
+                let defaults_to_cwd = ["Glob", "Grep", "LS"].contains(&action.tool.as_str());
+                if defaults_to_cwd && !ctx.cwd_unknown {
+                    paths.push(ctx.cwd.display().to_string());
+                } else {
+                    facts.not_understood("file read names no path");
+                    ok = false;
+                }
+            }
+            for p in &paths {
+                let class = ctx.classify(cfg, p);
+                facts.paths.insert(class.path.clone());
+                if class.secret {
+                    if class.glob {
+                        facts.secret_mention = true;
+                    } else {
+                        facts.secret_read = true;
+                    }
+                    ok = false;
+                }
+                if !class.inside_workspace {
+                    facts.outside_workspace = true;
+                    ok = false;
+                }
+            }
+            facts.read_only = ok;
+        }
+        Kind::FileWrite | Kind::FileDelete => {
+            let mut paths = Vec::new();
+            path_strings(input, &mut paths, false);
+            if paths.is_empty() {
+                facts.not_understood("file action names no path");
+            }
+            for p in &paths {
+                let class = ctx.classify(cfg, p);
+                facts.paths.insert(class.path.clone());
+                facts.write_paths.insert(class.path.clone());
+                if class.secret {
+                    facts.secret_read = true;
+                }
+                if class.guard || (action.kind == Kind::FileDelete && class.guard_ancestor) {
+                    facts.guard_tamper = true;
+                }
+                if !class.inside_workspace {
+                    facts.outside_workspace = true;
+                }
+            }
+            if action.kind == Kind::FileDelete {
+                facts.destructive = true;
+            }
+        }
+        Kind::Http => {
+            facts.network = true;
+            for key in ["url", "uri", "endpoint", "href"] {
+                if let Some(u) = input.get(key).and_then(Value::as_str) {
+                    match url::Url::parse(u) {
+                        Ok(parsed) => {
+                            if let Some(h) = parsed.host_str() {
+                                facts.hosts.insert(h.to_ascii_lowercase());
+                            }
+                            if parsed.scheme() == "file" {
+                                let class = ctx.classify(cfg, parsed.path());
+                                facts.secret_read |= class.secret;
+                                facts.outside_workspace |= !class.inside_workspace;
+                            }
+                        }
+                        Err(_) => facts.not_understood("URL could not be parsed"),
+                    }
+                }
+            }
+        }
+        Kind::Mcp => {
+            let tool = input.get("tool").and_then(Value::as_str).unwrap_or("");
+            facts.mcp_server = input.get("server").and_then(Value::as_str).unwrap_or("").to_string();
+            facts.mcp_tool = tool.to_string();
+            let writes = is_writing_name(tool);
+            let mut paths = Vec::new();
+            path_strings(input.get("arguments").unwrap_or(&Value::Null), &mut paths, false);
+            for p in &paths {
+                let class = ctx.classify(cfg, p);
+                facts.paths.insert(class.path.clone());
+                if class.secret {
+                    facts.secret_read = true;
+                }
+                if class.guard && writes {
+                    facts.guard_tamper = true;
+                }
+                if !class.inside_workspace {
+                    facts.outside_workspace = true;
+                }
+            }
+            for key in ["url", "uri"] {
+                if let Some(u) = input.get("arguments").and_then(|a| a.get(key)).and_then(Value::as_str) {
+                    if let Ok(parsed) = url::Url::parse(u) {
+                        if let Some(h) = parsed.host_str() {
+                            facts.hosts.insert(h.to_ascii_lowercase());
+                        }
+                    }
+                }
+            }
+        }
+        Kind::Gui => {
+            facts.gui_action = input.get("action").and_then(Value::as_str).unwrap_or("").to_string();
+            // Typing into a terminal is running a command: look at typed text as one.
+            if let Some(text) = input.get("text").and_then(Value::as_str) {
+                let mut typed = Facts { parsed: true, ..Facts::default() };
+                crate::shell::analyze(cfg, ctx, text, &mut typed);
+                facts.secret_read |= typed.secret_read;
+                facts.guard_tamper |= typed.guard_tamper;
+                facts.env_dump |= typed.env_dump;
+                facts.env_read.extend(typed.env_read);
+                facts.env_write.extend(typed.env_write);
+            }
+        }
+        Kind::Payment => {
+            let amount = match input.get("amount") {
+                Some(Value::Number(n)) => n.as_f64(),
+                Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+                _ => None,
+            };
+            match amount {
+                Some(a) if a.is_finite() && a >= 0.0 && a < 1e15 => facts.amount_minor = (a * 100.0).round() as i64,
+                _ => facts.not_understood("payment amount missing or not a number"),
+            }
+            facts.currency = input.get("currency").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
+        }
+        Kind::CodeExec => {
+            facts.inline_eval = true;
+            let lang = input.get("language").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+            let code = input.get("code").or_else(|| input.get("source")).and_then(Value::as_str).unwrap_or("");
+            if matches!(lang.as_str(), "bash" | "sh" | "shell" | "zsh") {
+                crate::shell::analyze(cfg, ctx, code, facts);
+                facts.read_only = false;
+            } else {
+                crate::shell::inspect_code_text(cfg, ctx, code, facts);
+            }
+        }
+        Kind::Env => {
+            let op = input.get("op").or_else(|| input.get("operation")).and_then(Value::as_str).unwrap_or("set");
+            let name = input.get("name").and_then(Value::as_str).unwrap_or("");
+            match op {
+                "list" | "dump" => facts.env_dump = true,
+                "get" | "read" => {
+                    if name.is_empty() || cfg.env.is_protected(name) {
+                        facts.env_read.insert(if name.is_empty() { "(all)".into() } else { name.into() });
+                    }
+                }
+                _ => {
+                    facts.env_change = true;
+                    if name.is_empty() || cfg.env.is_protected(name) {
+                        facts.env_write.insert(if name.is_empty() { "(unnamed)".into() } else { name.into() });
+                    }
+                }
+            }
+        }
+        Kind::Shell | Kind::Other => {
+            let mut paths = Vec::new();
+            path_strings(input, &mut paths, false);
+            for p in &paths {
+                let class = ctx.classify(cfg, p);
+                if class.secret {
+                    facts.secret_mention = true;
+                }
+            }
+        }
+    }
+}

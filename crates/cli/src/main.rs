@@ -1,0 +1,21 @@
+//! The `assent` binary: parses the command line and dispatches. Each subcommand lives in its
+//! own file under `cmd/`; the work itself is done by the library crates.
+
+mod cli;
+mod cmd;
+mod exit;
+mod policy_files;
+
+use clap::Parser;
+
+fn main() {
+    let args = cli::Cli::parse();
+    let code = match cmd::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("assent: error: {e:#}");
+            exit::Exit::Error
+        }
+    };
+    std::process::exit(code as i32);
+}

@@ -160,8 +160,25 @@ fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
         return true;
     };
     if dir.contains(['*', '?', '[']) {
-        // Wildcards in directories: too many possibilities to check here; assume the worst.
-        return true;
+        // Wildcards in directories reach any directory below the literal prefix: a secret
+        // directory under that prefix could be reached; otherwise only the file name decides.
+        let prefix: PathBuf = dir
+            .split('/')
+            .take_while(|c| !c.contains(['*', '?', '[']))
+            .collect::<Vec<_>>()
+            .join("/")
+            .into();
+        let prefix = if prefix.as_os_str().is_empty() { PathBuf::from("/") } else { prefix };
+        if cfg.secret_roots.iter().any(|r| r.starts_with(&prefix)) {
+            return true;
+        }
+        let Ok(glob) = globset::GlobBuilder::new(last).literal_separator(true).build() else {
+            return true;
+        };
+        let m = glob.compile_matcher();
+        return SECRET_SAMPLES.iter().any(|sample| {
+            (!sample.starts_with('.') || last.starts_with('.')) && m.is_match(sample) && cfg.secrets.is_match(format!("/x/{sample}"))
+        });
     }
     let Ok(glob) = globset::GlobBuilder::new(last).literal_separator(true).build() else {
         return true;

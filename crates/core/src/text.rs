@@ -75,6 +75,9 @@ pub fn scan(text: &str) -> Hidden {
             c if c.is_control() => found.note(format!("control character U+{:04X}", c as u32)),
             c if is_bidi(c) => found.note(format!("bidirectional override U+{:04X}", c as u32)),
             c if is_invisible(c) => found.note(format!("invisible character U+{:04X}", c as u32)),
+            c if is_confusable_punctuation(c) => {
+                found.note(format!("look-alike punctuation `{c}` U+{:04X}", c as u32))
+            }
             '\u{FF01}'..='\u{FF5E}' => {
                 found.note(format!("full-width look-alike `{c}` U+{:04X}", c as u32))
             }
@@ -106,6 +109,19 @@ pub fn scan(text: &str) -> Hidden {
         }
     }
     found
+}
+
+/// Punctuation that renders like the ASCII characters shells and paths give meaning to
+/// (`/`, `.`, `-`, `;`, `|`, quotes).
+fn is_confusable_punctuation(c: char) -> bool {
+    matches!(c,
+        '\u{2215}' | '\u{2044}' | '\u{29F8}' | '\u{2216}' | '\u{29F5}' | '\u{FE68}'
+        | '\u{2024}' | '\u{2025}' | '\u{FE52}' | '\u{0701}' | '\u{0702}' | '\u{A4F8}'
+        | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE63}' | '\u{02D7}' | '\u{2043}'
+        | '\u{037E}' | '\u{FE54}' | '\u{2223}' | '\u{01C0}' | '\u{05C0}' | '\u{2502}'
+        | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}' | '\u{201C}'..='\u{201F}'
+        | '\u{02BC}' | '\u{02B9}' | '\u{02BA}' | '\u{2032}' | '\u{2033}' | '\u{00A0}'
+        | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}' | '\u{1680}')
 }
 
 /// Cyrillic and Greek letters that render like Latin ones.

@@ -200,6 +200,10 @@ impl<'a> Walker<'a> {
     }
 
     fn pipeline(&mut self, p: &ast::Pipeline) {
+        if p.timed.is_some() {
+            // `time cmd` is harmless, but the allow path takes no wrapper of any kind.
+            self.facts.wrapper = true;
+        }
         for (i, c) in p.seq.iter().enumerate() {
             let saved = self.piped_stdin;
             self.piped_stdin = i > 0;
@@ -539,8 +543,8 @@ impl<'a> Walker<'a> {
 
     /// A path the command writes, creates, moves or deletes. `redirect` is true for `>`.
     fn write_path(&mut self, arg: &Arg, redirect: bool) {
-        self.not_read_only();
         let Some(p) = &arg.lit else {
+            self.not_read_only();
             self.facts.dynamic = true;
             if redirect {
                 self.facts.writes_redirect = true;
@@ -553,6 +557,7 @@ impl<'a> Walker<'a> {
         ) {
             return;
         }
+        self.not_read_only();
         if redirect {
             self.facts.writes_redirect = true;
         }

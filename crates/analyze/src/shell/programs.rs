@@ -23,7 +23,7 @@ const SHELLS: &[&str] = &[
 const DESTRUCTIVE: &[&str] = &[
     "rm", "rmdir", "shred", "unlink", "dd", "wipefs", "fdisk", "sfdisk", "parted", "truncate",
     "srm", "mv", "chmod", "chown", "chgrp", "chattr", "mkfs", "mke2fs", "mkswap", "rsync",
-    "find", "crontab", "kill", "pkill", "killall",
+    "crontab", "kill", "pkill", "killall",
 ];
 
 const NETWORK: &[&str] = &[
@@ -97,6 +97,24 @@ struct Spec {
     max_positionals: Option<usize>,
 }
 
+/// Flags, of any allowlisted program, whose value is a file that is read.
+const FILE_VALUE_FLAGS: &[&str] = &[
+    "--file", "--files0-from", "--ignore-file", "--exclude-from", "--magic-file",
+    "--files-from", "--reference", "--from-file", "--to-file",
+];
+
+/// Short flags whose value is a file that is read, per program.
+fn short_file_flag(name: &str, flag: &str) -> bool {
+    match name {
+        "grep" | "egrep" | "fgrep" | "rg" => flag == "-f",
+        "date" => flag == "-f" || flag == "-r",
+        "file" => flag == "-m" || flag == "-f",
+        "du" => flag == "-X",
+        "diff" => flag == "-X",
+        _ => false,
+    }
+}
+
 const fn spec(positionals: Positionals) -> Spec {
     Spec {
         positionals,
@@ -127,6 +145,10 @@ fn allowlisted(name: &str) -> Option<Spec> {
         },
         "ls" | "dir" | "vdir" => Spec {
             value_flags: &["-I", "-w", "-T", "--hide", "--ignore", "--width", "--tabsize"],
+            ..spec(Metadata)
+        },
+        "realpath" | "readlink" => Spec {
+            value_flags: &["--relative-to", "--relative-base"],
             ..spec(Metadata)
         },
         "stat" => Spec {
@@ -197,9 +219,9 @@ fn allowlisted(name: &str) -> Option<Spec> {
             ..spec(Content)
         },
         "tr" | "echo" | "seq" | "true" | "false" | "test" | "[" | "pwd" | "whoami" | "id"
-        | "uname" | "basename" | "dirname" | "realpath" | "readlink" | "which" | "nproc"
+        | "uname" | "basename" | "dirname" | "which" | "nproc"
         | "arch" | "tty" | "groups" | "printf" | "type" | "expr" | "logname" | "users"
-        | "locale" | "sleep" => Spec {
+        | "locale" => Spec {
             forbidden: &["-v"],
             ..spec(Text)
         },
@@ -1079,8 +1101,15 @@ impl Walker<'_> {
                 if matches!(flag, "--regexp" | "--file") {
                     pattern_given = true;
                 }
-                if spec.value_flags.contains(&flag) && !attached {
-                    if flag == "--file" || flag == "--files0-from" || flag == "--ignore-file" || flag == "--exclude-from" {
+                let reads_file = FILE_VALUE_FLAGS.contains(&flag);
+                if attached {
+                    if reads_file {
+                        let value = l.split_once('=').map(|(_, v)| v).unwrap_or("");
+                        self.read_path(&Arg::literal(value), true);
+                    }
+                    i += 1;
+                } else if spec.value_flags.contains(&flag) || reads_file {
+                    if reads_file {
                         if let Some(v) = args.get(i + 1) {
                             self.read_path(v, true);
                         }
@@ -1109,15 +1138,18 @@ impl Walker<'_> {
                         pattern_given = true;
                     }
                 }
-                if spec.value_flags.contains(&f.as_str()) {
+                if spec.value_flags.contains(&f.as_str()) || short_file_flag(name, &f) {
                     let value_attached = k + 1 < chars.len();
                     if !value_attached {
-                        if f == "-f" && spec.positionals == Positionals::PatternThenContent {
+                        if short_file_flag(name, &f) {
                             if let Some(v) = args.get(i + 1) {
                                 self.read_path(v, true);
                             }
                         }
                         consumed_next = true;
+                    } else if short_file_flag(name, &f) {
+                        let value: String = chars[k + 1..].iter().collect();
+                        self.read_path(&Arg::literal(&value), true);
                     }
                     break;
                 }

@@ -94,6 +94,8 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Clone)]
 pub(crate) struct Compiled {
     pub home: PathBuf,
+    /// `home` with symlinks resolved, computed once.
+    pub home_resolved: PathBuf,
     pub workspace_roots: Vec<PathBuf>,
     pub secrets: GlobSet,
     pub secret_exceptions: GlobSet,
@@ -147,8 +149,9 @@ fn literal_root(p: &str, home: &Path) -> Option<PathBuf> {
 
 impl Compiled {
     pub fn new(cfg: &AnalyzerConfig) -> Result<Compiled, ConfigError> {
-        Ok(Compiled {
+        let mut compiled = Compiled {
             home: cfg.home.clone(),
+            home_resolved: cfg.home.clone(),
             workspace_roots: cfg
                 .workspace_roots
                 .iter()
@@ -162,6 +165,8 @@ impl Compiled {
             env: EnvMatcher::new(&cfg.protected_env),
             guard_process_names: cfg.guard_process_names.iter().map(|n| n.to_ascii_lowercase()).collect(),
             resolve_symlinks: cfg.resolve_symlinks,
-        })
+        };
+        compiled.home_resolved = crate::paths::resolve(&compiled, &cfg.home);
+        Ok(compiled)
     }
 }

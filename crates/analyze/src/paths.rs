@@ -47,7 +47,7 @@ impl PathCtx {
         let roots = roots
             .into_iter()
             .map(|r| resolve(cfg, &r))
-            .filter(|r| r.components().count() > 2 && *r != resolve(cfg, &cfg.home))
+            .filter(|r| r.components().count() > 2 && *r != cfg.home_resolved)
             .collect();
         PathCtx {
             cwd: cwd_path,

@@ -1,1 +1,72 @@
-fn main() {}
+//! Decision latency: adapt → analyse → decide, in process, with the shipped default policy
+//! and with 1,000 extra rules that cannot apply to the action measured.
+//!
+//! Run: `cargo bench -p assent-gateway --bench decide`
+
+use assent_adapters::from_json_line;
+use assent_gateway::{Engine, Locations};
+use assent_policy::{Policy, PolicySource};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+use std::path::PathBuf;
+
+fn engine(extra_rules: usize) -> Engine {
+    let mut source = PolicySource::default_policy();
+    if extra_rules > 0 {
+        let mut text = String::new();
+        for i in 0..extra_rules {
+            // Rules for other kinds of action: http hosts, MCP tools, payments.
+            match i % 3 {
+                0 => text.push_str(&format!(
+                    "@id(\"extra-http-{i}\") @ask permit (principal, action == Action::\"request\", resource == Kind::\"http\") when {{ context.hosts.contains(\"host-{i}.example\") }};\n"
+                )),
+                1 => text.push_str(&format!(
+                    "@id(\"extra-mcp-{i}\") forbid (principal, action == Action::\"request\", resource == Kind::\"mcp\") when {{ context.mcp_tool == \"tool_{i}\" }};\n"
+                )),
+                _ => text.push_str(&format!(
+                    "@id(\"extra-pay-{i}\") @ask @quorum(\"2\") permit (principal, action == Action::\"request\", resource == Kind::\"payment\") when {{ context.amount_minor > {i} }};\n"
+                )),
+            }
+        }
+        source.cedar.push(("extra.cedar".into(), text));
+    }
+    let policy = Policy::load(source, 1).expect("policy loads");
+    let loc = Locations {
+        home: PathBuf::from("/home/dev"),
+        assent_home: PathBuf::from("/home/dev/.assent"),
+        extra_guards: Vec::new(),
+    };
+    Engine::new(policy, &loc).expect("engine")
+}
+
+const BENIGN: &str = r#"{"tool_name":"Bash","tool_input":{"command":"git status"},"cwd":"/home/dev/project","session_id":"s"}"#;
+const WRITE: &str = r#"{"tool_name":"Write","tool_input":{"file_path":"/home/dev/project/src/lib.rs","content":"pub fn x() {}\n"},"cwd":"/home/dev/project","session_id":"s"}"#;
+
+fn compound() -> String {
+    let cmds = [
+        "ls -la", "git status", "git log --oneline -5", "grep -rn TODO src", "wc -l src/main.rs",
+        "cat Cargo.toml", "head -20 README.md", "find . -name '*.rs'", "git diff --stat", "pwd",
+        "echo done", "sort src/a.txt", "uniq -c src/b.txt", "cut -d: -f1 src/c.txt", "du -sh src",
+        "tail -5 CHANGELOG.md", "rg -n fn src", "stat Cargo.toml", "tree -L 2", "git branch -a",
+    ];
+    let line = cmds.join(" && ");
+    format!(r#"{{"tool_name":"Bash","tool_input":{{"command":{}}},"cwd":"/home/dev/project","session_id":"s"}}"#, serde_json::Value::String(line))
+}
+
+fn bench(c: &mut Criterion) {
+    let compound = compound();
+    for (label, extra) in [("default", 0usize), ("default+1000", 1000)] {
+        let engine = engine(extra);
+        let mut group = c.benchmark_group(format!("decide/{label}"));
+        for (name, input) in [("benign", BENIGN), ("compound20", compound.as_str()), ("file_write", WRITE)] {
+            let adapted = from_json_line(input).expect("adapts");
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(engine.evaluate(black_box(&adapted), "agent")))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

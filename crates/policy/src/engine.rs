@@ -117,6 +117,17 @@ struct Rule {
     requirement: Requirement,
 }
 
+/// The policies that can apply to one verb and kind, and the context fields they read.
+#[derive(Debug, Default)]
+struct Slice {
+    set: PolicySet,
+    /// `None`: the whole context is needed.
+    fields: Option<Vec<String>>,
+}
+
+/// Most principals whose entities are cached; past this the cache starts over.
+const ENTITY_CACHE_MAX: usize = 4096;
+
 /// A loaded, validated policy: ready to decide.
 #[derive(Debug)]
 pub struct Policy {
@@ -129,8 +140,10 @@ pub struct Policy {
     rules: HashMap<String, Rule>,
     /// The policies that can apply, by verb and action kind: rules that cannot apply to an
     /// action are never evaluated for it, so latency does not grow with unrelated rules.
-    slices: HashMap<(Verb, Kind), PolicySet>,
+    slices: HashMap<(Verb, Kind), Slice>,
     authorizer: Authorizer,
+    /// Entities per principal (name and roles), built once: they only change with the policy.
+    entity_cache: std::sync::RwLock<HashMap<String, (EntityUid, std::sync::Arc<Entities>)>>,
     kind_uids: HashMap<Kind, EntityUid>,
     verb_uids: HashMap<Verb, EntityUid>,
 }
@@ -348,7 +361,7 @@ impl Policy {
                 Err(e) => problems.push(Problem { file: "(internal)".into(), line: None, column: None, message: e, help: None }),
             }
         }
-        let mut slices: HashMap<(Verb, Kind), PolicySet> = HashMap::new();
+        let mut slices: HashMap<(Verb, Kind), Slice> = HashMap::new();
         for p in all.policies() {
             let id = p.id().to_string();
             let (file, line) = origin.get(&id).cloned().unwrap_or_default();
@@ -436,8 +449,18 @@ impl Policy {
             };
             for v in &verbs {
                 for k in &kinds {
-                    let slice = slices.entry((*v, *k)).or_default();
-                    if let Err(e) = slice.add(p.clone()) {
+                    let slice = slices.entry((*v, *k)).or_insert_with(|| Slice { set: PolicySet::new(), fields: Some(Vec::new()) });
+                    match (&mut slice.fields, context::fields_used(&p.to_string())) {
+                        (Some(have), Some(used)) => {
+                            for f in used {
+                                if !have.contains(&f) {
+                                    have.push(f);
+                                }
+                            }
+                        }
+                        (fields, _) => *fields = None,
+                    }
+                    if let Err(e) = slice.set.add(p.clone()) {
                         problems.push(Problem { file: file.clone(), line, column: None, message: e.to_string(), help: None });
                     }
                 }
@@ -456,6 +479,7 @@ impl Policy {
             rules,
             slices,
             authorizer: Authorizer::new(),
+            entity_cache: std::sync::RwLock::new(HashMap::new()),
             kind_uids,
             verb_uids,
         })
@@ -466,7 +490,25 @@ impl Policy {
         self.rules.len()
     }
 
-    fn entities(&self, p: &Principal, kind: Kind) -> Result<(EntityUid, Entities), String> {
+    fn entities(&self, p: &Principal) -> Result<(EntityUid, std::sync::Arc<Entities>), String> {
+        let key = format!("{}\u{0}{:?}\u{0}{}", p.name, p.kind, p.roles.join("\u{0}"));
+        if let Ok(cache) = self.entity_cache.read() {
+            if let Some(hit) = cache.get(&key) {
+                return Ok(hit.clone());
+            }
+        }
+        let built = self.build_entities(p)?;
+        let built = (built.0, std::sync::Arc::new(built.1));
+        if let Ok(mut cache) = self.entity_cache.write() {
+            if cache.len() >= ENTITY_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, built.clone());
+        }
+        Ok(built)
+    }
+
+    fn build_entities(&self, p: &Principal) -> Result<(EntityUid, Entities), String> {
         let puid = uid("Principal", &p.name)?;
         let mut parents = HashSet::new();
         let mut list = Vec::new();
@@ -481,7 +523,7 @@ impl Policy {
         };
         let attrs = HashMap::from([("kind".to_string(), RestrictedExpression::new_string(kind_str.into()))]);
         list.push(Entity::new(puid.clone(), attrs, parents).map_err(|e| e.to_string())?);
-        if let Some(k) = self.kind_uids.get(&kind) {
+        for k in self.kind_uids.values() {
             list.push(Entity::new_no_attrs(k.clone(), HashSet::new()));
         }
         let entities = Entities::from_entities(list, None).map_err(|e| e.to_string())?;
@@ -490,15 +532,16 @@ impl Policy {
 
     /// Evaluates `verb` for one principal. Returns Cedar's answer: (allowed, matching rule
     /// ids, errors).
-    fn evaluate(&self, verb: Verb, p: &Principal, kind: Kind, ctx: &cedar_policy::Context) -> Result<(bool, Vec<String>), String> {
+    fn evaluate(&self, verb: Verb, p: &Principal, kind: Kind, facts: &Facts) -> Result<(bool, Vec<String>), String> {
         let Some(slice) = self.slices.get(&(verb, kind)) else {
             return Ok((false, Vec::new()));
         };
-        let (puid, entities) = self.entities(p, kind)?;
+        let ctx = context::build_only(facts, slice.fields.as_deref())?;
+        let (puid, entities) = self.entities(p)?;
         let action = self.verb_uids.get(&verb).cloned().ok_or("internal: no action uid")?;
         let resource = self.kind_uids.get(&kind).cloned().ok_or("internal: no kind uid")?;
-        let request = Request::new(puid, action, resource, ctx.clone(), None).map_err(|e| e.to_string())?;
-        let response = self.authorizer.is_authorized(&request, slice, &entities);
+        let request = Request::new(puid, action, resource, ctx, None).map_err(|e| e.to_string())?;
+        let response = self.authorizer.is_authorized(&request, &slice.set, &entities);
         let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
         if !errors.is_empty() {
             return Err(errors.join("; "));
@@ -508,7 +551,7 @@ impl Policy {
     }
 
     /// The decision for one principal (no delegation).
-    fn decide_one(&self, p: &Principal, kind: Kind, ctx: &cedar_policy::Context) -> Decision {
+    fn decide_one(&self, p: &Principal, kind: Kind, ctx: &Facts) -> Decision {
         let v = self.version;
         if p.roles.is_empty() {
             return Decision::fail_closed("no-role", format!("principal `{}` has no role", p.name), v);
@@ -590,17 +633,9 @@ impl Policy {
     /// The decision for a principal and its delegation chain (nearest first): the strictest
     /// of every link's decision. An empty chain is a deny.
     pub fn decide(&self, chain: &[Principal], kind: Kind, facts: &Facts) -> Decision {
-        let ctx = match context::build(facts) {
-            Ok(c) => c,
-            Err(e) => {
-                let mut d = Decision::fail_closed("policy-error", "the action's facts could not be handed to the policy; denying", self.version);
-                d.diagnostics.push(e);
-                return d;
-            }
-        };
         let mut out: Option<Decision> = None;
         for p in chain {
-            let d = self.decide_one(p, kind, &ctx);
+            let d = self.decide_one(p, kind, facts);
             out = Some(match out {
                 None => d,
                 Some(prev) => prev.strictest(d),
@@ -618,8 +653,7 @@ impl Policy {
         if !approver.roles.iter().any(|r| roles.contains(r)) {
             return Err(format!("`{}` has none of the approver roles ({})", approver.name, roles.join(", ")));
         }
-        let ctx = context::build(facts)?;
-        match self.evaluate(Verb::Approve, approver, kind, &ctx) {
+        match self.evaluate(Verb::Approve, approver, kind, facts) {
             Ok((true, _)) => Ok(()),
             Ok((false, reasons)) if !reasons.is_empty() => Err(format!("policy forbids `{}` to approve this ({})", approver.name, reasons.join(", "))),
             Ok((false, _)) => Err(format!("no rule lets `{}` approve {} actions", approver.name, kind)),

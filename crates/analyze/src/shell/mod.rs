@@ -88,6 +88,60 @@ pub(crate) struct Walker<'a> {
     killer: bool,
 }
 
+/// True when some `<<` (not `<<<`) is followed by anything but a plain delimiter word
+/// (`EOF`, `'EOF'`, `"END"`, `\EOF`, `_x.y-z`). Real here-documents use plain words; odd
+/// delimiters (`$(`, `)`, nothing) send brush-parser's tokenizer into unbounded allocation.
+fn has_odd_heredoc_delimiter(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'<' && bytes[i + 1] == b'<' {
+            if bytes.get(i + 2) == Some(&b'<') {
+                i += 3;
+                continue;
+            }
+            let mut j = i + 2;
+            if bytes.get(j) == Some(&b'-') {
+                j += 1;
+            }
+            while matches!(bytes.get(j), Some(b' ') | Some(b'\t')) {
+                j += 1;
+            }
+            if bytes.get(j) == Some(&b'\\') {
+                j += 1;
+            }
+            let quote = match bytes.get(j) {
+                Some(q @ (b'\'' | b'"')) => {
+                    j += 1;
+                    Some(*q)
+                }
+                _ => None,
+            };
+            let start = j;
+            while matches!(bytes.get(j), Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.' || *c == b'-') {
+                j += 1;
+            }
+            if j == start {
+                return true;
+            }
+            if let Some(q) = quote {
+                if bytes.get(j) != Some(&q) {
+                    return true;
+                }
+                j += 1;
+            }
+            match bytes.get(j) {
+                None | Some(b' ' | b'\t' | b'\n' | b';' | b'|' | b'&' | b'>' | b'<' | b')') => {}
+                _ => return true,
+            }
+            i = j;
+            continue;
+        }
+        i += 1;
+    }
+    false
+}
+
 fn bracket_depth(text: &str) -> usize {
     let (mut depth, mut max) = (0usize, 0usize);
     for c in text.chars() {
@@ -121,6 +175,11 @@ impl<'a> Walker<'a> {
         }
         if text.contains('\0') {
             self.facts.not_understood("command contains a NUL character");
+            self.token_scan(text);
+            return;
+        }
+        if has_odd_heredoc_delimiter(text) {
+            self.facts.not_understood("here-document delimiter is not a plain word");
             self.token_scan(text);
             return;
         }

@@ -91,10 +91,17 @@ pub fn from_value(v: Value) -> Result<Adapted, AdaptError> {
 /// A canonical action; `kind` is inferred from the tool when absent.
 fn canonical(mut obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
     if !obj.contains_key("kind") {
-        let tool = obj.get("tool").and_then(Value::as_str).ok_or(AdaptError::Action(ActionError::BadTool))?;
-        obj.insert("kind".into(), Value::String(claude_code_kind(tool).as_str().into()));
+        let tool = obj
+            .get("tool")
+            .and_then(Value::as_str)
+            .ok_or(AdaptError::Action(ActionError::BadTool))?;
+        obj.insert(
+            "kind".into(),
+            Value::String(claude_code_kind(tool).as_str().into()),
+        );
     }
-    let action: Action = serde_json::from_value(Value::Object(obj)).map_err(|e| AdaptError::Action(ActionError::Invalid(e.to_string())))?;
+    let action: Action = serde_json::from_value(Value::Object(obj))
+        .map_err(|e| AdaptError::Action(ActionError::Invalid(e.to_string())))?;
     let mut action = action;
     // A tool this crate knows is the kind it is, whatever the caller says: `Bash` labelled
     // `file.read` is still a shell command.
@@ -105,11 +112,17 @@ fn canonical(mut obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
     // An MCP action named mcp__server__tool carries server and tool as input fields.
     if action.kind == Kind::Mcp && action.input.get("server").is_none() {
         if let Some((server, tool)) = split_mcp_name(&action.tool) {
-            action.input = serde_json::json!({"server": server, "tool": tool, "arguments": action.input});
+            action.input =
+                serde_json::json!({"server": server, "tool": tool, "arguments": action.input});
         }
     }
     action.validate()?;
-    Ok(Adapted { action, subagent: None, hook_event: None, permission_mode: None })
+    Ok(Adapted {
+        action,
+        subagent: None,
+        hook_event: None,
+        permission_mode: None,
+    })
 }
 
 /// Claude Code PreToolUse hook input.
@@ -126,7 +139,9 @@ pub fn claude_code(obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
     let kind = claude_code_kind(&tool);
     let input = match kind {
         Kind::Mcp => match split_mcp_name(&tool) {
-            Some((server, name)) => serde_json::json!({"server": server, "tool": name, "arguments": input}),
+            Some((server, name)) => {
+                serde_json::json!({"server": server, "tool": name, "arguments": input})
+            }
             None => serde_json::json!({"server": "", "tool": tool, "arguments": input}),
         },
         _ => input,
@@ -150,8 +165,16 @@ pub fn claude_code(obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
 }
 
 /// MCP `tools/call` parameters (`name`, `arguments`) for a named server.
-pub fn mcp_tools_call(server: &str, params: &Value, cwd: Option<String>, session: Option<String>) -> Result<Action, AdaptError> {
-    let name = params.get("name").and_then(Value::as_str).ok_or(AdaptError::NotString("name"))?;
+pub fn mcp_tools_call(
+    server: &str,
+    params: &Value,
+    cwd: Option<String>,
+    session: Option<String>,
+) -> Result<Action, AdaptError> {
+    let name = params
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or(AdaptError::NotString("name"))?;
     let arguments = match params.get("arguments") {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(v @ Value::Object(_)) => v.clone(),
@@ -179,11 +202,20 @@ mod tests {
         assert_eq!(a.action.kind, Kind::Shell);
         assert_eq!(a.action.cwd.as_deref(), Some("/p"));
         assert_eq!(a.subagent.as_deref(), Some("sub1"));
-        let m = from_json_line(r#"{"tool_name":"mcp__git_hub__create_issue","tool_input":{"title":"x"}}"#).expect("adapts");
+        let m = from_json_line(
+            r#"{"tool_name":"mcp__git_hub__create_issue","tool_input":{"title":"x"}}"#,
+        )
+        .expect("adapts");
         assert_eq!(m.action.kind, Kind::Mcp);
         assert_eq!(m.action.input["server"], "git_hub");
         assert_eq!(m.action.input["tool"], "create_issue");
-        assert_eq!(from_json_line(r#"{"tool_name":"Frobnicate","tool_input":{}}"#).expect("adapts").action.kind, Kind::Other);
+        assert_eq!(
+            from_json_line(r#"{"tool_name":"Frobnicate","tool_input":{}}"#)
+                .expect("adapts")
+                .action
+                .kind,
+            Kind::Other
+        );
     }
 
     #[test]

@@ -34,7 +34,12 @@ impl AnalyzerConfig {
             home,
             workspace_roots: Vec::new(),
             secret_patterns: s(DEFAULT_SECRETS),
-            secret_exceptions: s(&["**/.env.example", "**/.env.sample", "**/.env.template", "**/.env.dist"]),
+            secret_exceptions: s(&[
+                "**/.env.example",
+                "**/.env.sample",
+                "**/.env.template",
+                "**/.env.dist",
+            ]),
             protected_env: s(DEFAULT_PROTECTED_ENV),
             guard_paths: {
                 let mut g = s(DEFAULT_GUARDS);
@@ -49,31 +54,95 @@ impl AnalyzerConfig {
 }
 
 pub const DEFAULT_PROTECTED_ENV: &[&str] = &[
-    "PORT", "WEB_UI_HOST", "SEARXNG_URL", "*_KEY", "*_TOKEN", "*_SECRET", "*PASSWORD*",
-    "*_API_KEY", "*_ACCESS_KEY*", "*_CREDENTIALS*", "DATABASE_URL", "ASSENT_*",
+    "PORT",
+    "WEB_UI_HOST",
+    "SEARXNG_URL",
+    "*_KEY",
+    "*_TOKEN",
+    "*_SECRET",
+    "*PASSWORD*",
+    "*_API_KEY",
+    "*_ACCESS_KEY*",
+    "*_CREDENTIALS*",
+    "DATABASE_URL",
+    "ASSENT_*",
 ];
 
 pub const DEFAULT_SECRETS: &[&str] = &[
-    "**/.env", "**/.env.*", "**/.envrc", "**/*.env",
-    "~/.ssh", "~/.ssh/**", "~/.aws", "~/.aws/**", "~/.gnupg/**", "~/.config/gcloud/**",
-    "~/.azure/**", "~/.kube/config", "~/.kube/**", "~/.docker/config.json", "~/.netrc",
-    "~/.git-credentials", "~/.npmrc", "~/.pypirc", "~/.password-store/**",
-    "~/.config/gh/hosts.yml", "~/.config/hub", "~/.cargo/credentials*", "~/.pgpass",
-    "~/.my.cnf", "~/.vault-token", "~/.terraform.d/credentials*", "~/.bash_history",
-    "~/.zsh_history", "~/.python_history", "~/.psql_history", "~/.mysql_history",
-    "**/*.pem", "**/*.key", "**/*.p12", "**/*.pfx", "**/*.jks", "**/*.keystore",
-    "**/id_rsa*", "**/id_dsa*", "**/id_ecdsa*", "**/id_ed25519*", "**/*.ppk",
-    "**/credentials", "**/credentials.json", "**/service-account*.json",
-    "**/secrets.yml", "**/secrets.yaml", "**/secrets.json", "**/.htpasswd",
-    "/proc/*/environ", "/proc/self/environ", "/proc/*/mem", "/proc/*/cmdline",
-    "/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/sudoers", "/etc/sudoers.d/**",
-    "/etc/ssh/ssh_host_*_key", "/root/**", "/var/run/secrets/**", "/run/secrets/**",
+    "**/.env",
+    "**/.env.*",
+    "**/.envrc",
+    "**/*.env",
+    "~/.ssh",
+    "~/.ssh/**",
+    "~/.aws",
+    "~/.aws/**",
+    "~/.gnupg/**",
+    "~/.config/gcloud/**",
+    "~/.azure/**",
+    "~/.kube/config",
+    "~/.kube/**",
+    "~/.docker/config.json",
+    "~/.netrc",
+    "~/.git-credentials",
+    "~/.npmrc",
+    "~/.pypirc",
+    "~/.password-store/**",
+    "~/.config/gh/hosts.yml",
+    "~/.config/hub",
+    "~/.cargo/credentials*",
+    "~/.pgpass",
+    "~/.my.cnf",
+    "~/.vault-token",
+    "~/.terraform.d/credentials*",
+    "~/.bash_history",
+    "~/.zsh_history",
+    "~/.python_history",
+    "~/.psql_history",
+    "~/.mysql_history",
+    "**/*.pem",
+    "**/*.key",
+    "**/*.p12",
+    "**/*.pfx",
+    "**/*.jks",
+    "**/*.keystore",
+    "**/id_rsa*",
+    "**/id_dsa*",
+    "**/id_ecdsa*",
+    "**/id_ed25519*",
+    "**/*.ppk",
+    "**/credentials",
+    "**/credentials.json",
+    "**/service-account*.json",
+    "**/secrets.yml",
+    "**/secrets.yaml",
+    "**/secrets.json",
+    "**/.htpasswd",
+    "/proc/*/environ",
+    "/proc/self/environ",
+    "/proc/*/mem",
+    "/proc/*/cmdline",
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/shadow-",
+    "/etc/sudoers",
+    "/etc/sudoers.d/**",
+    "/etc/ssh/ssh_host_*_key",
+    "/root/**",
+    "/var/run/secrets/**",
+    "/run/secrets/**",
 ];
 
 pub const DEFAULT_GUARDS: &[&str] = &[
-    "**/.claude/settings.json", "**/.claude/settings.local.json", "~/.claude.json",
-    "~/.claude/settings.json", "~/.claude/settings.local.json", "/etc/claude-code/**",
-    "~/.claude/hooks/**", "**/.claude/hooks/**", "~/.config/assent/**",
+    "**/.claude/settings.json",
+    "**/.claude/settings.local.json",
+    "~/.claude.json",
+    "~/.claude/settings.json",
+    "~/.claude/settings.local.json",
+    "/etc/claude-code/**",
+    "~/.claude/hooks/**",
+    "**/.claude/hooks/**",
+    "~/.config/assent/**",
 ];
 
 #[derive(Debug)]
@@ -128,7 +197,8 @@ fn globset(patterns: &[String], home: &Path) -> Result<GlobSet, ConfigError> {
             .map_err(|e| ConfigError::BadPattern(p.clone(), e.to_string()))?;
         b.add(g);
     }
-    b.build().map_err(|e| ConfigError::BadPattern("<set>".into(), e.to_string()))
+    b.build()
+        .map_err(|e| ConfigError::BadPattern("<set>".into(), e.to_string()))
 }
 
 /// The part of a pattern before its first wildcard, as a directory.
@@ -160,10 +230,22 @@ impl Compiled {
             secrets: globset(&cfg.secret_patterns, &cfg.home)?,
             secret_exceptions: globset(&cfg.secret_exceptions, &cfg.home)?,
             guards: globset(&cfg.guard_paths, &cfg.home)?,
-            guard_roots: cfg.guard_paths.iter().filter_map(|p| literal_root(p, &cfg.home)).collect(),
-            secret_roots: cfg.secret_patterns.iter().filter_map(|p| literal_root(p, &cfg.home)).collect(),
+            guard_roots: cfg
+                .guard_paths
+                .iter()
+                .filter_map(|p| literal_root(p, &cfg.home))
+                .collect(),
+            secret_roots: cfg
+                .secret_patterns
+                .iter()
+                .filter_map(|p| literal_root(p, &cfg.home))
+                .collect(),
             env: EnvMatcher::new(&cfg.protected_env),
-            guard_process_names: cfg.guard_process_names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+            guard_process_names: cfg
+                .guard_process_names
+                .iter()
+                .map(|n| n.to_ascii_lowercase())
+                .collect(),
             resolve_symlinks: cfg.resolve_symlinks,
         };
         compiled.home_resolved = crate::paths::resolve(&compiled, &cfg.home);

@@ -15,7 +15,9 @@ impl EnvMatcher {
 
     pub fn is_protected(&self, name: &str) -> bool {
         let name = name.to_ascii_uppercase();
-        self.patterns.iter().any(|p| wildcard(p.as_bytes(), name.as_bytes()))
+        self.patterns
+            .iter()
+            .any(|p| wildcard(p.as_bytes(), name.as_bytes()))
     }
 
     /// Protected names that occur as words inside `text` (for code given to interpreters).
@@ -67,6 +69,9 @@ mod tests {
         assert!(m.is_protected("DB_PASSWORD_FILE"));
         assert!(!m.is_protected("PORTABLE"));
         assert!(!m.is_protected("HOME"));
-        assert_eq!(m.mentioned_in("print(os.environ['OPENAI_API_KEY'])"), vec!["OPENAI_API_KEY"]);
+        assert_eq!(
+            m.mentioned_in("print(os.environ['OPENAI_API_KEY'])"),
+            vec!["OPENAI_API_KEY"]
+        );
     }
 }

@@ -58,7 +58,9 @@ impl Analyzer {
             let hidden = assent_core::text::scan(summary);
             if !hidden.is_empty() {
                 facts.hidden_text = true;
-                facts.hidden_notes.extend(hidden.notes.into_iter().map(|n| format!("summary: {n}")));
+                facts
+                    .hidden_notes
+                    .extend(hidden.notes.into_iter().map(|n| format!("summary: {n}")));
             }
         }
         if facts.hidden_text || !facts.parsed {
@@ -89,7 +91,9 @@ fn scan_hidden(v: &serde_json::Value, facts: &mut Facts) {
                 for (k, x) in o {
                     if !assent_core::text::scan(k).is_empty() {
                         facts.hidden_text = true;
-                        facts.hidden_notes.push("hidden characters in a field name".into());
+                        facts
+                            .hidden_notes
+                            .push("hidden characters in a field name".into());
                     }
                     stack.push(x);
                 }

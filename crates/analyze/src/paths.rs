@@ -70,12 +70,19 @@ impl PathCtx {
     pub fn classify(&self, cfg: &Compiled, raw: &str) -> PathClass {
         let lexical_path = self.absolute(cfg, raw);
         let glob = raw.contains(['*', '?', '[']);
-        let path = if glob { lexical_path.clone() } else { resolve(cfg, &lexical_path) };
+        let path = if glob {
+            lexical_path.clone()
+        } else {
+            resolve(cfg, &lexical_path)
+        };
         let relative_unknown = self.cwd_unknown && !raw.starts_with('/') && !raw.starts_with('~');
         let inside = !relative_unknown
             && !glob_escapes(raw)
             && self.roots.iter().any(|r| path.starts_with(r))
-            && self.roots.iter().any(|r| lexical_path.starts_with(r) || path.starts_with(r));
+            && self
+                .roots
+                .iter()
+                .any(|r| lexical_path.starts_with(r) || path.starts_with(r));
         let mut class = PathClass {
             path: path.display().to_string(),
             inside_workspace: inside,
@@ -135,7 +142,10 @@ pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
             }
             return lexical(&out);
         }
-        match (existing.file_name().map(|f| f.to_os_string()), existing.parent()) {
+        match (
+            existing.file_name().map(|f| f.to_os_string()),
+            existing.parent(),
+        ) {
             (Some(name), Some(parent)) => {
                 rest.push(name);
                 existing = parent.to_path_buf();
@@ -148,10 +158,28 @@ pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
 /// Names a glob could expand to that are secrets under the default patterns; a glob that
 /// matches any of them, in the directory it points at, may read a secret.
 const SECRET_SAMPLES: &[&str] = &[
-    ".env", ".env.local", ".env.production", ".envrc", "id_rsa", "id_ed25519", "id_ecdsa",
-    "server.pem", "server.key", "credentials", "credentials.json", "environ", "shadow",
-    ".netrc", ".ssh", ".aws", ".git-credentials", ".npmrc", ".pypirc", "secrets.yml",
-    "config.json", ".pgpass",
+    ".env",
+    ".env.local",
+    ".env.production",
+    ".envrc",
+    "id_rsa",
+    "id_ed25519",
+    "id_ecdsa",
+    "server.pem",
+    "server.key",
+    "credentials",
+    "credentials.json",
+    "environ",
+    "shadow",
+    ".netrc",
+    ".ssh",
+    ".aws",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+    "secrets.yml",
+    "config.json",
+    ".pgpass",
 ];
 
 fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
@@ -168,19 +196,31 @@ fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
             .collect::<Vec<_>>()
             .join("/")
             .into();
-        let prefix = if prefix.as_os_str().is_empty() { PathBuf::from("/") } else { prefix };
+        let prefix = if prefix.as_os_str().is_empty() {
+            PathBuf::from("/")
+        } else {
+            prefix
+        };
         if cfg.secret_roots.iter().any(|r| r.starts_with(&prefix)) {
             return true;
         }
-        let Ok(glob) = globset::GlobBuilder::new(last).literal_separator(true).build() else {
+        let Ok(glob) = globset::GlobBuilder::new(last)
+            .literal_separator(true)
+            .build()
+        else {
             return true;
         };
         let m = glob.compile_matcher();
         return SECRET_SAMPLES.iter().any(|sample| {
-            (!sample.starts_with('.') || last.starts_with('.')) && m.is_match(sample) && cfg.secrets.is_match(format!("/x/{sample}"))
+            (!sample.starts_with('.') || last.starts_with('.'))
+                && m.is_match(sample)
+                && cfg.secrets.is_match(format!("/x/{sample}"))
         });
     }
-    let Ok(glob) = globset::GlobBuilder::new(last).literal_separator(true).build() else {
+    let Ok(glob) = globset::GlobBuilder::new(last)
+        .literal_separator(true)
+        .build()
+    else {
         return true;
     };
     let m = glob.compile_matcher();
@@ -191,6 +231,7 @@ fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
         }
         let full = format!("{dir}/{sample}");
         m.is_match(sample)
-            && (cfg.secrets.is_match(&full) || cfg.secret_roots.iter().any(|r| r == Path::new(&full)))
+            && (cfg.secrets.is_match(&full)
+                || cfg.secret_roots.iter().any(|r| r == Path::new(&full)))
     })
 }

@@ -7,9 +7,27 @@ use assent_core::{Action, Facts, Kind};
 use serde_json::Value;
 
 const PATH_KEYS: &[&str] = &[
-    "file_path", "path", "notebook_path", "filename", "file", "target", "source",
-    "destination", "dest", "directory", "dir", "paths", "files", "old_path", "new_path", "src",
-    "dst", "from", "to", "root", "cwd",
+    "file_path",
+    "path",
+    "notebook_path",
+    "filename",
+    "file",
+    "target",
+    "source",
+    "destination",
+    "dest",
+    "directory",
+    "dir",
+    "paths",
+    "files",
+    "old_path",
+    "new_path",
+    "src",
+    "dst",
+    "from",
+    "to",
+    "root",
+    "cwd",
 ];
 
 /// Path-like strings in a JSON input: values under path-ish keys, and any string value that
@@ -17,7 +35,11 @@ const PATH_KEYS: &[&str] = &[
 fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
     match v {
         Value::String(s) => {
-            let looks = s.starts_with('/') || s.starts_with("~/") || s.starts_with("./") || s.starts_with("../") || s == "~";
+            let looks = s.starts_with('/')
+                || s.starts_with("~/")
+                || s.starts_with("./")
+                || s.starts_with("../")
+                || s == "~";
             if (key_is_path || looks) && !s.contains('\n') && s.len() < 4096 && !s.contains("://") {
                 out.push(s.clone());
             }
@@ -26,7 +48,11 @@ fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
         Value::Object(o) => {
             for (k, x) in o {
                 let k = k.to_ascii_lowercase();
-                path_strings(x, out, PATH_KEYS.contains(&k.as_str()) || k.ends_with("_path") || k.ends_with("path"));
+                path_strings(
+                    x,
+                    out,
+                    PATH_KEYS.contains(&k.as_str()) || k.ends_with("_path") || k.ends_with("path"),
+                );
             }
         }
         _ => {}
@@ -35,9 +61,12 @@ fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
 
 fn is_writing_name(tool: &str) -> bool {
     let t = tool.to_ascii_lowercase();
-    ["write", "edit", "create", "move", "delete", "remove", "rename", "set", "update", "put", "patch", "upload", "append", "chmod", "mkdir", "insert", "replace", "save", "exec", "run"]
-        .iter()
-        .any(|w| t.contains(w))
+    [
+        "write", "edit", "create", "move", "delete", "remove", "rename", "set", "update", "put",
+        "patch", "upload", "append", "chmod", "mkdir", "insert", "replace", "save", "exec", "run",
+    ]
+    .iter()
+    .any(|w| t.contains(w))
 }
 
 pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mut Facts) {
@@ -57,14 +86,35 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
             }
             // Read tools take a known set of fields; anything else is not understood.
             const READ_KEYS: &[&str] = &[
-                "file_path", "path", "pattern", "glob", "offset", "limit", "notebook_path",
-                "output_mode", "-n", "-i", "-A", "-B", "-C", "type", "head_limit", "multiline",
-                "ignore", "pages", "context", "show_line_numbers", "case_insensitive",
+                "file_path",
+                "path",
+                "pattern",
+                "glob",
+                "offset",
+                "limit",
+                "notebook_path",
+                "output_mode",
+                "-n",
+                "-i",
+                "-A",
+                "-B",
+                "-C",
+                "type",
+                "head_limit",
+                "multiline",
+                "ignore",
+                "pages",
+                "context",
+                "show_line_numbers",
+                "case_insensitive",
             ];
             let mut ok = true;
             if let Some(obj) = input.as_object() {
                 if let Some(k) = obj.keys().find(|k| !READ_KEYS.contains(&k.as_str())) {
-                    facts.not_understood(format!("file read with unexpected field `{}`", assent_core::text::escape_line(k)));
+                    facts.not_understood(format!(
+                        "file read with unexpected field `{}`",
+                        assent_core::text::escape_line(k)
+                    ));
                     ok = false;
                 }
             }
@@ -141,11 +191,19 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
         }
         Kind::Mcp => {
             let tool = input.get("tool").and_then(Value::as_str).unwrap_or("");
-            facts.mcp_server = input.get("server").and_then(Value::as_str).unwrap_or("").to_string();
+            facts.mcp_server = input
+                .get("server")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             facts.mcp_tool = tool.to_string();
             let writes = is_writing_name(tool);
             let mut paths = Vec::new();
-            path_strings(input.get("arguments").unwrap_or(&Value::Null), &mut paths, false);
+            path_strings(
+                input.get("arguments").unwrap_or(&Value::Null),
+                &mut paths,
+                false,
+            );
             for p in &paths {
                 let class = ctx.classify(cfg, p);
                 facts.paths.insert(class.path.clone());
@@ -160,7 +218,11 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 }
             }
             for key in ["url", "uri"] {
-                if let Some(u) = input.get("arguments").and_then(|a| a.get(key)).and_then(Value::as_str) {
+                if let Some(u) = input
+                    .get("arguments")
+                    .and_then(|a| a.get(key))
+                    .and_then(Value::as_str)
+                {
                     if let Ok(parsed) = url::Url::parse(u) {
                         if let Some(h) = parsed.host_str() {
                             facts.hosts.insert(h.to_ascii_lowercase());
@@ -170,10 +232,17 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
             }
         }
         Kind::Gui => {
-            facts.gui_action = input.get("action").and_then(Value::as_str).unwrap_or("").to_string();
+            facts.gui_action = input
+                .get("action")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             // Typing into a terminal is running a command: look at typed text as one.
             if let Some(text) = input.get("text").and_then(Value::as_str) {
-                let mut typed = Facts { parsed: true, ..Facts::default() };
+                let mut typed = Facts {
+                    parsed: true,
+                    ..Facts::default()
+                };
                 crate::shell::analyze(cfg, ctx, text, &mut typed);
                 facts.secret_read |= typed.secret_read;
                 facts.guard_tamper |= typed.guard_tamper;
@@ -189,15 +258,29 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 _ => None,
             };
             match amount {
-                Some(a) if a.is_finite() && a >= 0.0 && a < 1e15 => facts.amount_minor = (a * 100.0).round() as i64,
+                Some(a) if a.is_finite() && (0.0..1e15).contains(&a) => {
+                    facts.amount_minor = (a * 100.0).round() as i64
+                }
                 _ => facts.not_understood("payment amount missing or not a number"),
             }
-            facts.currency = input.get("currency").and_then(Value::as_str).unwrap_or("").to_ascii_uppercase();
+            facts.currency = input
+                .get("currency")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_uppercase();
         }
         Kind::CodeExec => {
             facts.inline_eval = true;
-            let lang = input.get("language").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-            let code = input.get("code").or_else(|| input.get("source")).and_then(Value::as_str).unwrap_or("");
+            let lang = input
+                .get("language")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            let code = input
+                .get("code")
+                .or_else(|| input.get("source"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if matches!(lang.as_str(), "bash" | "sh" | "shell" | "zsh") {
                 crate::shell::analyze(cfg, ctx, code, facts);
                 facts.read_only = false;
@@ -206,19 +289,31 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
             }
         }
         Kind::Env => {
-            let op = input.get("op").or_else(|| input.get("operation")).and_then(Value::as_str).unwrap_or("set");
+            let op = input
+                .get("op")
+                .or_else(|| input.get("operation"))
+                .and_then(Value::as_str)
+                .unwrap_or("set");
             let name = input.get("name").and_then(Value::as_str).unwrap_or("");
             match op {
                 "list" | "dump" => facts.env_dump = true,
                 "get" | "read" => {
                     if name.is_empty() || cfg.env.is_protected(name) {
-                        facts.env_read.insert(if name.is_empty() { "(all)".into() } else { name.into() });
+                        facts.env_read.insert(if name.is_empty() {
+                            "(all)".into()
+                        } else {
+                            name.into()
+                        });
                     }
                 }
                 _ => {
                     facts.env_change = true;
                     if name.is_empty() || cfg.env.is_protected(name) {
-                        facts.env_write.insert(if name.is_empty() { "(unnamed)".into() } else { name.into() });
+                        facts.env_write.insert(if name.is_empty() {
+                            "(unnamed)".into()
+                        } else {
+                            name.into()
+                        });
                     }
                 }
             }

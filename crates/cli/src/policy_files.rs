@@ -8,11 +8,17 @@ use std::path::{Path, PathBuf};
 const MAX_FILE: u64 = 4 * 1024 * 1024;
 
 fn read(path: &Path) -> Result<String> {
-    let meta = std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    let meta =
+        std::fs::metadata(path).with_context(|| format!("cannot read `{}`", path.display()))?;
     if meta.len() > MAX_FILE {
-        bail!("`{}` is larger than {} bytes; is it really a policy file?", path.display(), MAX_FILE);
+        bail!(
+            "`{}` is larger than {} bytes; is it really a policy file?",
+            path.display(),
+            MAX_FILE
+        );
     }
-    std::fs::read_to_string(path).with_context(|| format!("cannot read `{}` as UTF-8 text", path.display()))
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}` as UTF-8 text", path.display()))
 }
 
 /// A directory (every `*.cedar`, sorted, plus `assent.toml` if present) or one `.cedar` file.
@@ -27,21 +33,41 @@ pub fn load(path: &Path) -> Result<PolicySource> {
             .collect();
         entries.sort();
         for p in entries {
-            let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             cedar.push((name, read(&p)?));
         }
         let toml = path.join("assent.toml");
-        let settings = if toml.exists() { ("assent.toml".to_string(), read(&toml)?) } else { default_settings };
+        let settings = if toml.exists() {
+            ("assent.toml".to_string(), read(&toml)?)
+        } else {
+            default_settings
+        };
         return Ok(PolicySource { cedar, settings });
     }
     if path.extension().is_some_and(|x| x == "cedar") {
-        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let sibling = path.with_file_name("assent.toml");
-        let settings = if sibling.exists() { ("assent.toml".to_string(), read(&sibling)?) } else { default_settings };
-        return Ok(PolicySource { cedar: vec![(name, read(path)?)], settings });
+        let settings = if sibling.exists() {
+            ("assent.toml".to_string(), read(&sibling)?)
+        } else {
+            default_settings
+        };
+        return Ok(PolicySource {
+            cedar: vec![(name, read(path)?)],
+            settings,
+        });
     }
     if !path.exists() {
         bail!("policy path `{}` does not exist", path.display());
     }
-    bail!("`{}` is neither a policy directory nor a .cedar file", path.display())
+    bail!(
+        "`{}` is neither a policy directory nor a .cedar file",
+        path.display()
+    )
 }

@@ -305,7 +305,9 @@ mod tests {
         ));
         assert!(Action::from_json(r#"{"tool":"","kind":"shell","input":{}}"#).is_err());
         assert!(Action::from_json(r#"{"tool":"x","kind":"shell","input":[]}"#).is_err());
-        assert!(Action::from_json(r#"{"tool":"x","kind":"shell","input":{},"cwd":"rel"}"#).is_err());
+        assert!(
+            Action::from_json(r#"{"tool":"x","kind":"shell","input":{},"cwd":"rel"}"#).is_err()
+        );
         assert!(Action::from_json(r#"{"tool":"x","kind":"shell","input":{},"extra":1}"#).is_err());
         let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
         let text = format!(r#"{{"tool":"x","kind":"shell","input":{{"a":{deep}}}}}"#);
@@ -314,6 +316,9 @@ mod tests {
             r#"{{"tool":"x","kind":"shell","input":{{"a":"{}"}}}}"#,
             "a".repeat(MAX_ACTION_BYTES)
         );
-        assert!(matches!(Action::from_json(&huge), Err(ActionError::TooLarge(_))));
+        assert!(matches!(
+            Action::from_json(&huge),
+            Err(ActionError::TooLarge(_))
+        ));
     }
 }

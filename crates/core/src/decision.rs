@@ -39,7 +39,9 @@ impl FromStr for Verdict {
             "allow" => Ok(Verdict::Allow),
             "ask" => Ok(Verdict::Ask),
             "deny" => Ok(Verdict::Deny),
-            _ => Err(format!("unknown decision `{s}`; expected allow, ask or deny")),
+            _ => Err(format!(
+                "unknown decision `{s}`; expected allow, ask or deny"
+            )),
         }
     }
 }
@@ -98,7 +100,9 @@ impl FromStr for Mode {
             "always" => Ok(Mode::Always),
             "once" => Ok(Mode::Once),
             "session" => Ok(Mode::Session),
-            _ => Err(format!("unknown mode `{s}`; expected always, once or session")),
+            _ => Err(format!(
+                "unknown mode `{s}`; expected always, once or session"
+            )),
         }
     }
 }
@@ -300,6 +304,9 @@ mod tests {
         assert_eq!(r.mode, Mode::Always);
         assert_eq!(r.timeout_s, 60);
         assert_eq!(r.on_timeout, OnTimeout::Deny);
-        assert_eq!(r.approvers, vec!["owner".to_string(), "security".to_string()]);
+        assert_eq!(
+            r.approvers,
+            vec!["owner".to_string(), "security".to_string()]
+        );
     }
 }

@@ -77,7 +77,10 @@ impl Directory {
             .ok_or_else(|| PrincipalError::Unknown(name.to_string()))?;
         loop {
             if out.iter().any(|p| p.name == current.name) || out.len() >= MAX_CHAIN {
-                return Err(PrincipalError::Cycle(name.to_string(), current.name.clone()));
+                return Err(PrincipalError::Cycle(
+                    name.to_string(),
+                    current.name.clone(),
+                ));
             }
             out.push(current.clone());
             match &current.parent {
@@ -134,12 +137,19 @@ mod tests {
     fn chains_follow_parents_and_refuse_cycles() {
         let dir = Directory::new([p("a", None), p("b", Some("a")), p("c", Some("b"))])
             .expect("valid directory");
-        let names: Vec<_> = dir.chain("c").expect("chain").into_iter().map(|p| p.name).collect();
+        let names: Vec<_> = dir
+            .chain("c")
+            .expect("chain")
+            .into_iter()
+            .map(|p| p.name)
+            .collect();
         assert_eq!(names, ["c", "b", "a"]);
         assert!(Directory::new([p("x", Some("y")), p("y", Some("x"))]).is_err());
         assert!(Directory::new([p("x", Some("nobody"))]).is_err());
         assert!(dir.chain("nobody").is_err());
-        let sub = dir.chain_with_subagent("c", "c/sub-1").expect("subagent chain");
+        let sub = dir
+            .chain_with_subagent("c", "c/sub-1")
+            .expect("subagent chain");
         assert_eq!(sub.len(), 4);
         assert_eq!(sub[0].roles, vec!["subagent".to_string()]);
     }

@@ -23,7 +23,7 @@ impl Redactor {
             .into_iter()
             .filter(|(_, v)| v.chars().count() >= MIN_SECRET_LEN)
             .collect();
-        values.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        values.sort_by_key(|v| std::cmp::Reverse(v.1.len()));
         Redactor { values }
     }
 
@@ -105,7 +105,7 @@ pub fn redact_shapes(text: &str) -> String {
             }
         }
         // user:password@ in URLs
-        if chars[i] == ':' && i >= 3 && chars[..i].ends_with(&['/', '/']) == false {
+        if chars[i] == ':' && i >= 3 && !chars[..i].ends_with(&['/', '/']) {
             if let Some(len) = url_password_at(&chars, i) {
                 out.push_str(":[REDACTED:url-password]@");
                 i += len;
@@ -122,7 +122,10 @@ fn credential_at(rest: &[char]) -> Option<(usize, &'static str)> {
     for (prefix, label) in PREFIXES {
         let p: Vec<char> = prefix.chars().collect();
         if rest.len() > p.len() && rest[..p.len()] == p[..] {
-            let tail = rest[p.len()..].iter().take_while(|c| is_token_char(**c)).count();
+            let tail = rest[p.len()..]
+                .iter()
+                .take_while(|c| is_token_char(**c))
+                .count();
             if tail >= 16 {
                 return Some((p.len() + tail, label));
             }
@@ -198,10 +201,19 @@ mod tests {
     fn redacts_values_and_shapes() {
         let r = Redactor::new([("OPENAI_API_KEY".into(), "sk-abcdefghijklmnop1234".into())]);
         let out = r.redact("curl -H 'Authorization: Bearer abcdef123456789' https://u:hunter22@x.io sk-abcdefghijklmnop1234 ghp_0123456789abcdefghij AKIAABCDEFGHIJKLMNOP");
-        for secret in ["abcdef123456789", "hunter22", "sk-abcdefghijklmnop1234", "ghp_0123456789abcdefghij", "AKIAABCDEFGHIJKLMNOP"] {
+        for secret in [
+            "abcdef123456789",
+            "hunter22",
+            "sk-abcdefghijklmnop1234",
+            "ghp_0123456789abcdefghij",
+            "AKIAABCDEFGHIJKLMNOP",
+        ] {
             assert!(!out.contains(secret), "{secret} leaked in {out}");
         }
-        assert!(out.contains("https://u:[REDACTED:url-password]@x.io"), "{out}");
+        assert!(
+            out.contains("https://u:[REDACTED:url-password]@x.io"),
+            "{out}"
+        );
     }
 
     #[test]

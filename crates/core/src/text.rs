@@ -101,10 +101,13 @@ pub fn scan(text: &str) -> Hidden {
                 }
             }
         }
-        if seen.is_some_and(|s| s != Script::Latin) && word.chars().any(|c| !c.is_ascii()) {
+        if seen.is_some_and(|s| s != Script::Latin) && !word.is_ascii() {
             // A whole word in Cyrillic or Greek can still spell a Latin command (`сurl`).
             if word.chars().all(|c| is_latin_lookalike(c) || c.is_ascii()) {
-                found.note(format!("`{}` is made of Latin look-alike letters", escape(word)));
+                found.note(format!(
+                    "`{}` is made of Latin look-alike letters",
+                    escape(word)
+                ));
             }
         }
     }
@@ -162,11 +165,17 @@ mod tests {
         assert!(!scan("ls\u{1b}[2K; rm -rf ~").is_empty());
         assert!(!scan("ls\u{200b}").is_empty());
         assert!(!scan("echo \u{202e}fdp.exe").is_empty());
-        assert!(!scan("rм -rf x").is_empty(), "Cyrillic em inside a Latin word");
+        assert!(
+            !scan("rм -rf x").is_empty(),
+            "Cyrillic em inside a Latin word"
+        );
         assert!(!scan("сurl x").is_empty(), "Cyrillic es");
         assert!(!scan("ls\r").is_empty());
         assert!(!scan("ｒｍ").is_empty());
-        assert!(scan("echo héllo wörld").is_empty(), "accented Latin is fine");
+        assert!(
+            scan("echo héllo wörld").is_empty(),
+            "accented Latin is fine"
+        );
     }
 
     #[test]

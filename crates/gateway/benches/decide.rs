@@ -44,13 +44,32 @@ const WRITE: &str = r#"{"tool_name":"Write","tool_input":{"file_path":"/home/dev
 
 fn compound() -> String {
     let cmds = [
-        "ls -la", "git status", "git log --oneline -5", "grep -rn TODO src", "wc -l src/main.rs",
-        "cat Cargo.toml", "head -20 README.md", "find . -name '*.rs'", "git diff --stat", "pwd",
-        "echo done", "sort src/a.txt", "uniq -c src/b.txt", "cut -d: -f1 src/c.txt", "du -sh src",
-        "tail -5 CHANGELOG.md", "rg -n fn src", "stat Cargo.toml", "tree -L 2", "git branch -a",
+        "ls -la",
+        "git status",
+        "git log --oneline -5",
+        "grep -rn TODO src",
+        "wc -l src/main.rs",
+        "cat Cargo.toml",
+        "head -20 README.md",
+        "find . -name '*.rs'",
+        "git diff --stat",
+        "pwd",
+        "echo done",
+        "sort src/a.txt",
+        "uniq -c src/b.txt",
+        "cut -d: -f1 src/c.txt",
+        "du -sh src",
+        "tail -5 CHANGELOG.md",
+        "rg -n fn src",
+        "stat Cargo.toml",
+        "tree -L 2",
+        "git branch -a",
     ];
     let line = cmds.join(" && ");
-    format!(r#"{{"tool_name":"Bash","tool_input":{{"command":{}}},"cwd":"/home/dev/project","session_id":"s"}}"#, serde_json::Value::String(line))
+    format!(
+        r#"{{"tool_name":"Bash","tool_input":{{"command":{}}},"cwd":"/home/dev/project","session_id":"s"}}"#,
+        serde_json::Value::String(line)
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -58,7 +77,11 @@ fn bench(c: &mut Criterion) {
     for (label, extra) in [("default", 0usize), ("default+1000", 1000)] {
         let engine = engine(extra);
         let mut group = c.benchmark_group(format!("decide/{label}"));
-        for (name, input) in [("benign", BENIGN), ("compound20", compound.as_str()), ("file_write", WRITE)] {
+        for (name, input) in [
+            ("benign", BENIGN),
+            ("compound20", compound.as_str()),
+            ("file_write", WRITE),
+        ] {
             let adapted = from_json_line(input).expect("adapts");
             group.bench_function(name, |b| {
                 b.iter(|| black_box(engine.evaluate(black_box(&adapted), "agent")))

@@ -46,7 +46,11 @@ impl Engine {
     }
 
     /// `resolve_symlinks = false` only for benchmarks and pure tests.
-    pub fn with_symlinks(policy: Policy, loc: &Locations, resolve_symlinks: bool) -> Result<Engine, EngineError> {
+    pub fn with_symlinks(
+        policy: Policy,
+        loc: &Locations,
+        resolve_symlinks: bool,
+    ) -> Result<Engine, EngineError> {
         let s = &policy.settings;
         let mut cfg = AnalyzerConfig::defaults(loc.home.clone(), loc.assent_home.clone());
         cfg.workspace_roots = s.workspace.roots.iter().map(PathBuf::from).collect();
@@ -91,10 +95,20 @@ impl Engine {
             }
             Err(e) => (
                 Vec::new(),
-                Decision::fail_closed("unknown-principal", format!("{e}; add it to assent.toml"), version),
+                Decision::fail_closed(
+                    "unknown-principal",
+                    format!("{e}; add it to assent.toml"),
+                    version,
+                ),
             ),
         };
-        Evaluation { action, digest, facts, decision, chain }
+        Evaluation {
+            action,
+            digest,
+            facts,
+            decision,
+            chain,
+        }
     }
 
     /// The analyzer alone, for tools that only want facts.
@@ -106,11 +120,17 @@ impl Engine {
 impl Locations {
     /// From the environment: `$HOME`, and `$ASSENT_HOME` or `~/.assent`.
     pub fn from_env(assent_home: Option<&Path>) -> Locations {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/root"));
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/root"));
         let assent_home = assent_home
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("ASSENT_HOME").map(PathBuf::from))
             .unwrap_or_else(|| home.join(".assent"));
-        Locations { home, assent_home, extra_guards: Vec::new() }
+        Locations {
+            home,
+            assent_home,
+            extra_guards: Vec::new(),
+        }
     }
 }

@@ -42,7 +42,11 @@ fn corpus_decisions_match_labels() {
             let got = match assent_adapters::from_value(case["input"].clone()) {
                 Ok(adapted) => {
                     let ev = engine.evaluate(&adapted, "agent");
-                    (ev.decision.decision, ev.decision.rule().to_string(), ev.facts.salient().to_string())
+                    (
+                        ev.decision.decision,
+                        ev.decision.rule().to_string(),
+                        ev.facts.salient().to_string(),
+                    )
                 }
                 // Input an adapter refuses is never run: it counts as a deny.
                 Err(e) => (Verdict::Deny, format!("adapter: {e}"), String::new()),
@@ -54,12 +58,23 @@ fn corpus_decisions_match_labels() {
                 other => panic!("case {name}: unknown label {other}"),
             };
             if !ok {
-                failures.push(format!("{name}: expected {expect}, got {} ({}) {}", got.0, got.1, got.2));
+                failures.push(format!(
+                    "{name}: expected {expect}, got {} ({}) {}",
+                    got.0, got.1, got.2
+                ));
             }
         }
     }
     let total: usize = counts.values().sum();
     assert!(total >= 250, "corpus has only {total} cases");
-    assert!(counts.get("allow").copied().unwrap_or(0) >= 60, "corpus needs at least 60 benign cases");
-    assert!(failures.is_empty(), "{} of {total} corpus cases failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        counts.get("allow").copied().unwrap_or(0) >= 60,
+        "corpus needs at least 60 benign cases"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {total} corpus cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -19,7 +19,10 @@ pub(crate) fn fields_used(policy_text: &str) -> Option<Vec<String>> {
         if before_ok {
             match after.strip_prefix('.') {
                 Some(tail) => {
-                    let name: String = tail.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                    let name: String = tail
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
                     if !out.contains(&name) {
                         out.push(name);
                     }
@@ -39,7 +42,10 @@ pub(crate) fn build_only(f: &Facts, only: Option<&[String]>) -> Result<Context, 
     let all = pairs(f);
     let pairs: Vec<(String, E)> = match only {
         None => all,
-        Some(names) => all.into_iter().filter(|(k, _)| names.iter().any(|n| n == k)).collect(),
+        Some(names) => all
+            .into_iter()
+            .filter(|(k, _)| names.iter().any(|n| n == k))
+            .collect(),
     };
     Context::from_pairs(pairs).map_err(|e| e.to_string())
 }

@@ -7,8 +7,8 @@ use assent_core::{
 };
 use cedar_policy::{
     ActionConstraint, Authorizer, Effect, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    PolicyId, PolicySet, Request, ResourceConstraint, RestrictedExpression, Schema,
-    ValidationMode, Validator,
+    PolicyId, PolicySet, Request, ResourceConstraint, RestrictedExpression, Schema, ValidationMode,
+    Validator,
 };
 use miette::Diagnostic;
 use sha2::{Digest, Sha256};
@@ -82,7 +82,12 @@ pub struct PolicyError {
 
 impl fmt::Display for PolicyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "policy rejected ({} problem{}):", self.problems.len(), if self.problems.len() == 1 { "" } else { "s" })?;
+        writeln!(
+            f,
+            "policy rejected ({} problem{}):",
+            self.problems.len(),
+            if self.problems.len() == 1 { "" } else { "s" }
+        )?;
         for p in &self.problems {
             writeln!(f, "  {p}")?;
         }
@@ -156,7 +161,11 @@ fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count() + 1).unwrap_or(1);
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count() + 1)
+        .unwrap_or(1);
     (line, col)
 }
 
@@ -228,7 +237,11 @@ impl Policy {
                 file: settings_file.clone(),
                 line: None,
                 column: None,
-                message: e.to_string().trim_start_matches(&format!("{settings_file}: ")).trim().to_string(),
+                message: e
+                    .to_string()
+                    .trim_start_matches(&format!("{settings_file}: "))
+                    .trim()
+                    .to_string(),
                 help: None,
             }],
         })?;
@@ -237,7 +250,10 @@ impl Policy {
                 file: settings_file.clone(),
                 line: None,
                 column: None,
-                message: e.to_string().trim_start_matches(&format!("{settings_file}: ")).to_string(),
+                message: e
+                    .to_string()
+                    .trim_start_matches(&format!("{settings_file}: "))
+                    .to_string(),
                 help: None,
             }],
         })?;
@@ -329,8 +345,16 @@ impl Policy {
             let validator = Validator::new(schema);
             let result = validator.validate(&all, ValidationMode::Strict);
             for e in result.validation_errors() {
-                let (file, line) = origin.get(&e.policy_id().to_string()).cloned().unwrap_or_default();
-                let text = source.cedar.iter().find(|(f, _)| *f == file).map(|(_, t)| t.as_str()).unwrap_or("");
+                let (file, line) = origin
+                    .get(&e.policy_id().to_string())
+                    .cloned()
+                    .unwrap_or_default();
+                let text = source
+                    .cedar
+                    .iter()
+                    .find(|(f, _)| *f == file)
+                    .map(|(_, t)| t.as_str())
+                    .unwrap_or("");
                 let mut ps = problems_from(e, &file, text, e.to_string());
                 for p in &mut ps {
                     if p.line.is_none() {
@@ -349,7 +373,13 @@ impl Policy {
                 Ok(u) => {
                     kind_uids.insert(k, u);
                 }
-                Err(e) => problems.push(Problem { file: "(internal)".into(), line: None, column: None, message: e, help: None }),
+                Err(e) => problems.push(Problem {
+                    file: "(internal)".into(),
+                    line: None,
+                    column: None,
+                    message: e,
+                    help: None,
+                }),
             }
         }
         let mut verb_uids = HashMap::new();
@@ -358,14 +388,30 @@ impl Policy {
                 Ok(u) => {
                     verb_uids.insert(v, u);
                 }
-                Err(e) => problems.push(Problem { file: "(internal)".into(), line: None, column: None, message: e, help: None }),
+                Err(e) => problems.push(Problem {
+                    file: "(internal)".into(),
+                    line: None,
+                    column: None,
+                    message: e,
+                    help: None,
+                }),
             }
         }
         let mut slices: HashMap<(Verb, Kind), Slice> = HashMap::new();
         for p in all.policies() {
             let id = p.id().to_string();
             let (file, line) = origin.get(&id).cloned().unwrap_or_default();
-            const KNOWN: &[&str] = &["id", "ask", "approvers", "quorum", "mode", "timeout", "on_timeout", "severity", "reason"];
+            const KNOWN: &[&str] = &[
+                "id",
+                "ask",
+                "approvers",
+                "quorum",
+                "mode",
+                "timeout",
+                "on_timeout",
+                "severity",
+                "reason",
+            ];
             for (k, _) in p.annotations() {
                 if !KNOWN.contains(&k) {
                     problems.push(Problem {
@@ -378,30 +424,54 @@ impl Policy {
                 }
             }
             let ask = p.annotation("ask").is_some()
-                || ["approvers", "quorum", "mode", "timeout", "on_timeout"].iter().any(|k| p.annotation(k).is_some());
+                || ["approvers", "quorum", "mode", "timeout", "on_timeout"]
+                    .iter()
+                    .any(|k| p.annotation(k).is_some());
             if ask && p.effect() == Effect::Forbid {
                 problems.push(Problem {
                     file: file.clone(),
                     line,
                     column: None,
                     message: format!("rule `{id}`: approval annotations on a `forbid` rule"),
-                    help: Some("a forbid always denies; use `permit` with @ask to require approval".into()),
+                    help: Some(
+                        "a forbid always denies; use `permit` with @ask to require approval".into(),
+                    ),
                 });
             }
             let d = &resolved;
             let approvers = p
                 .annotation("approvers")
-                .map(|a| a.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect::<Vec<_>>())
+                .map(|a| {
+                    a.split(',')
+                        .map(|r| r.trim().to_string())
+                        .filter(|r| !r.is_empty())
+                        .collect::<Vec<_>>()
+                })
                 .unwrap_or_else(|| d.approvers.clone());
             if approvers.is_empty() {
-                problems.push(Problem { file: file.clone(), line, column: None, message: format!("rule `{id}`: @approvers names no role"), help: None });
+                problems.push(Problem {
+                    file: file.clone(),
+                    line,
+                    column: None,
+                    message: format!("rule `{id}`: @approvers names no role"),
+                    help: None,
+                });
             }
             let quorum = p.annotation("quorum").map(|q| q.parse::<u32>());
             let quorum = match quorum {
                 None => d.quorum,
                 Some(Ok(q)) if (1..=crate::settings::MAX_QUORUM).contains(&q) => q,
                 Some(_) => {
-                    problems.push(Problem { file: file.clone(), line, column: None, message: format!("rule `{id}`: @quorum must be a number from 1 to {}", crate::settings::MAX_QUORUM), help: None });
+                    problems.push(Problem {
+                        file: file.clone(),
+                        line,
+                        column: None,
+                        message: format!(
+                            "rule `{id}`: @quorum must be a number from 1 to {}",
+                            crate::settings::MAX_QUORUM
+                        ),
+                        help: None,
+                    });
                     1
                 }
             };
@@ -409,12 +479,21 @@ impl Policy {
                 None => d.timeout_s,
                 Some(Ok(t)) if t > 0 && t <= 7 * 24 * 3600 => t,
                 Some(_) => {
-                    problems.push(Problem { file: file.clone(), line, column: None, message: format!("rule `{id}`: @timeout must be seconds between 1 and 604800"), help: None });
+                    problems.push(Problem {
+                        file: file.clone(),
+                        line,
+                        column: None,
+                        message: format!(
+                            "rule `{id}`: @timeout must be seconds between 1 and 604800"
+                        ),
+                        help: None,
+                    });
                     d.timeout_s
                 }
             };
             let mode: Mode = annotation(p, "mode", &mut problems, &file, line).unwrap_or(d.mode);
-            let on_timeout: OnTimeout = annotation(p, "on_timeout", &mut problems, &file, line).unwrap_or_else(|| d.on_timeout.clone());
+            let on_timeout: OnTimeout = annotation(p, "on_timeout", &mut problems, &file, line)
+                .unwrap_or_else(|| d.on_timeout.clone());
             let severity: Option<Severity> = annotation(p, "severity", &mut problems, &file, line);
             rules.insert(
                 id.clone(),
@@ -422,17 +501,33 @@ impl Policy {
                     ask,
                     severity,
                     reason: p.annotation("reason").map(str::to_string),
-                    requirement: Requirement { approvers, quorum, mode, timeout_s, on_timeout },
+                    requirement: Requirement {
+                        approvers,
+                        quorum,
+                        mode,
+                        timeout_s,
+                        on_timeout,
+                    },
                 },
             );
             let verbs: Vec<Verb> = match p.action_constraint() {
                 ActionConstraint::Any => vec![Verb::Request, Verb::Approve],
-                ActionConstraint::Eq(a) => verb_uids.iter().filter(|(_, u)| **u == a).map(|(v, _)| *v).collect(),
-                ActionConstraint::In(list) => verb_uids.iter().filter(|(_, u)| list.contains(u)).map(|(v, _)| *v).collect(),
+                ActionConstraint::Eq(a) => verb_uids
+                    .iter()
+                    .filter(|(_, u)| **u == a)
+                    .map(|(v, _)| *v)
+                    .collect(),
+                ActionConstraint::In(list) => verb_uids
+                    .iter()
+                    .filter(|(_, u)| list.contains(u))
+                    .map(|(v, _)| *v)
+                    .collect(),
             };
             let kind_of = |u: &EntityUid| kind_uids.iter().find(|(_, k)| *k == u).map(|(k, _)| *k);
             let kinds: Vec<Kind> = match p.resource_constraint() {
-                ResourceConstraint::Eq(u) | ResourceConstraint::In(u) | ResourceConstraint::IsIn(_, u) => match kind_of(&u) {
+                ResourceConstraint::Eq(u)
+                | ResourceConstraint::In(u)
+                | ResourceConstraint::IsIn(_, u) => match kind_of(&u) {
                     Some(k) => vec![k],
                     None => {
                         problems.push(Problem {
@@ -449,7 +544,10 @@ impl Policy {
             };
             for v in &verbs {
                 for k in &kinds {
-                    let slice = slices.entry((*v, *k)).or_insert_with(|| Slice { set: PolicySet::new(), fields: Some(Vec::new()) });
+                    let slice = slices.entry((*v, *k)).or_insert_with(|| Slice {
+                        set: PolicySet::new(),
+                        fields: Some(Vec::new()),
+                    });
                     match (&mut slice.fields, context::fields_used(&p.to_string())) {
                         (Some(have), Some(used)) => {
                             for f in used {
@@ -461,7 +559,13 @@ impl Policy {
                         (fields, _) => *fields = None,
                     }
                     if let Err(e) = slice.set.add(p.clone()) {
-                        problems.push(Problem { file: file.clone(), line, column: None, message: e.to_string(), help: None });
+                        problems.push(Problem {
+                            file: file.clone(),
+                            line,
+                            column: None,
+                            message: e.to_string(),
+                            help: None,
+                        });
                     }
                 }
             }
@@ -521,7 +625,10 @@ impl Policy {
             assent_core::PrincipalKind::User => "user",
             assent_core::PrincipalKind::Agent => "agent",
         };
-        let attrs = HashMap::from([("kind".to_string(), RestrictedExpression::new_string(kind_str.into()))]);
+        let attrs = HashMap::from([(
+            "kind".to_string(),
+            RestrictedExpression::new_string(kind_str.into()),
+        )]);
         list.push(Entity::new(puid.clone(), attrs, parents).map_err(|e| e.to_string())?);
         for k in self.kind_uids.values() {
             list.push(Entity::new_no_attrs(k.clone(), HashSet::new()));
@@ -532,34 +639,69 @@ impl Policy {
 
     /// Evaluates `verb` for one principal. Returns Cedar's answer: (allowed, matching rule
     /// ids, errors).
-    fn evaluate(&self, verb: Verb, p: &Principal, kind: Kind, facts: &Facts) -> Result<(bool, Vec<String>), String> {
+    fn evaluate(
+        &self,
+        verb: Verb,
+        p: &Principal,
+        kind: Kind,
+        facts: &Facts,
+    ) -> Result<(bool, Vec<String>), String> {
         let Some(slice) = self.slices.get(&(verb, kind)) else {
             return Ok((false, Vec::new()));
         };
         let ctx = context::build_only(facts, slice.fields.as_deref())?;
         let (puid, entities) = self.entities(p)?;
-        let action = self.verb_uids.get(&verb).cloned().ok_or("internal: no action uid")?;
-        let resource = self.kind_uids.get(&kind).cloned().ok_or("internal: no kind uid")?;
+        let action = self
+            .verb_uids
+            .get(&verb)
+            .cloned()
+            .ok_or("internal: no action uid")?;
+        let resource = self
+            .kind_uids
+            .get(&kind)
+            .cloned()
+            .ok_or("internal: no kind uid")?;
         let request = Request::new(puid, action, resource, ctx, None).map_err(|e| e.to_string())?;
-        let response = self.authorizer.is_authorized(&request, &slice.set, &entities);
-        let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
+        let response = self
+            .authorizer
+            .is_authorized(&request, &slice.set, &entities);
+        let errors: Vec<String> = response
+            .diagnostics()
+            .errors()
+            .map(|e| e.to_string())
+            .collect();
         if !errors.is_empty() {
             return Err(errors.join("; "));
         }
-        let reasons: Vec<String> = response.diagnostics().reason().map(|r| r.to_string()).collect();
-        Ok((response.decision() == cedar_policy::Decision::Allow, reasons))
+        let reasons: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(|r| r.to_string())
+            .collect();
+        Ok((
+            response.decision() == cedar_policy::Decision::Allow,
+            reasons,
+        ))
     }
 
     /// The decision for one principal (no delegation).
     fn decide_one(&self, p: &Principal, kind: Kind, ctx: &Facts) -> Decision {
         let v = self.version;
         if p.roles.is_empty() {
-            return Decision::fail_closed("no-role", format!("principal `{}` has no role", p.name), v);
+            return Decision::fail_closed(
+                "no-role",
+                format!("principal `{}` has no role", p.name),
+                v,
+            );
         }
         let (allowed, reasons) = match self.evaluate(Verb::Request, p, kind, ctx) {
             Ok(x) => x,
             Err(e) => {
-                let mut d = Decision::fail_closed("policy-error", "the policy could not be evaluated; denying", v);
+                let mut d = Decision::fail_closed(
+                    "policy-error",
+                    "the policy could not be evaluated; denying",
+                    v,
+                );
                 d.diagnostics.push(e);
                 return d;
             }
@@ -586,7 +728,10 @@ impl Policy {
                 diagnostics: Vec::new(),
             };
         }
-        let matched: Vec<(&String, &Rule)> = reasons.iter().filter_map(|r| self.rules.get_key_value(r)).collect();
+        let matched: Vec<(&String, &Rule)> = reasons
+            .iter()
+            .filter_map(|r| self.rules.get_key_value(r))
+            .collect();
         let (verdict, chosen): (Verdict, Vec<(&String, &Rule)>) = if !allowed {
             (Verdict::Deny, matched)
         } else {
@@ -602,21 +747,29 @@ impl Policy {
             Verdict::Ask => d.severity,
             Verdict::Allow => Severity::Low,
         };
-        let severity = chosen.iter().map(|(_, r)| r.severity.unwrap_or(default_sev)).max().unwrap_or(default_sev);
+        let severity = chosen
+            .iter()
+            .map(|(_, r)| r.severity.unwrap_or(default_sev))
+            .max()
+            .unwrap_or(default_sev);
         let requirement = (verdict == Verdict::Ask).then(|| {
-            chosen.iter().map(|(_, r)| r.requirement.clone()).reduce(|a, b| a.merge(&b)).unwrap_or_else(|| Requirement {
-                approvers: d.approvers.clone(),
-                quorum: d.quorum,
-                mode: d.mode,
-                timeout_s: d.timeout_s,
-                on_timeout: d.on_timeout.clone(),
-            })
+            chosen
+                .iter()
+                .map(|(_, r)| r.requirement.clone())
+                .reduce(|a, b| a.merge(&b))
+                .unwrap_or_else(|| Requirement {
+                    approvers: d.approvers.clone(),
+                    quorum: d.quorum,
+                    mode: d.mode,
+                    timeout_s: d.timeout_s,
+                    on_timeout: d.on_timeout.clone(),
+                })
         });
         let mut sorted = chosen.clone();
         sorted.sort_by(|a, b| b.1.severity.cmp(&a.1.severity).then(a.0.cmp(b.0)));
         let reason = sorted
             .iter()
-            .filter_map(|(id, r)| Some(r.reason.clone().unwrap_or_else(|| format!("rule `{id}`"))))
+            .map(|(id, r)| r.reason.clone().unwrap_or_else(|| format!("rule `{id}`")))
             .collect::<Vec<_>>()
             .join("; ");
         Decision {
@@ -641,22 +794,48 @@ impl Policy {
                 Some(prev) => prev.strictest(d),
             });
         }
-        out.unwrap_or_else(|| Decision::fail_closed("unknown-principal", "no principal to decide for", self.version))
+        out.unwrap_or_else(|| {
+            Decision::fail_closed(
+                "unknown-principal",
+                "no principal to decide for",
+                self.version,
+            )
+        })
     }
 
     /// Whether `approver` may approve a request of this kind with these facts for a requirement
     /// naming `roles`. Agents never approve.
-    pub fn may_approve(&self, approver: &Principal, roles: &[String], kind: Kind, facts: &Facts) -> Result<(), String> {
+    pub fn may_approve(
+        &self,
+        approver: &Principal,
+        roles: &[String],
+        kind: Kind,
+        facts: &Facts,
+    ) -> Result<(), String> {
         if approver.is_agent() {
-            return Err(format!("`{}` is an agent; agents never approve", approver.name));
+            return Err(format!(
+                "`{}` is an agent; agents never approve",
+                approver.name
+            ));
         }
         if !approver.roles.iter().any(|r| roles.contains(r)) {
-            return Err(format!("`{}` has none of the approver roles ({})", approver.name, roles.join(", ")));
+            return Err(format!(
+                "`{}` has none of the approver roles ({})",
+                approver.name,
+                roles.join(", ")
+            ));
         }
         match self.evaluate(Verb::Approve, approver, kind, facts) {
             Ok((true, _)) => Ok(()),
-            Ok((false, reasons)) if !reasons.is_empty() => Err(format!("policy forbids `{}` to approve this ({})", approver.name, reasons.join(", "))),
-            Ok((false, _)) => Err(format!("no rule lets `{}` approve {} actions", approver.name, kind)),
+            Ok((false, reasons)) if !reasons.is_empty() => Err(format!(
+                "policy forbids `{}` to approve this ({})",
+                approver.name,
+                reasons.join(", ")
+            )),
+            Ok((false, _)) => Err(format!(
+                "no rule lets `{}` approve {} actions",
+                approver.name, kind
+            )),
             Err(e) => Err(format!("policy error while checking approver: {e}")),
         }
     }

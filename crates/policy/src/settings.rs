@@ -71,9 +71,14 @@ impl Default for Secrets {
     fn default() -> Self {
         Secrets {
             extra: Vec::new(),
-            exceptions: ["**/.env.example", "**/.env.sample", "**/.env.template", "**/.env.dist"]
-                .map(String::from)
-                .to_vec(),
+            exceptions: [
+                "**/.env.example",
+                "**/.env.sample",
+                "**/.env.template",
+                "**/.env.dist",
+            ]
+            .map(String::from)
+            .to_vec(),
         }
     }
 }
@@ -88,8 +93,18 @@ impl Default for Env {
     fn default() -> Self {
         Env {
             protected: [
-                "PORT", "WEB_UI_HOST", "SEARXNG_URL", "*_KEY", "*_TOKEN", "*_SECRET", "*PASSWORD*",
-                "*_API_KEY", "*_ACCESS_KEY*", "*_CREDENTIALS*", "DATABASE_URL", "ASSENT_*",
+                "PORT",
+                "WEB_UI_HOST",
+                "SEARXNG_URL",
+                "*_KEY",
+                "*_TOKEN",
+                "*_SECRET",
+                "*PASSWORD*",
+                "*_API_KEY",
+                "*_ACCESS_KEY*",
+                "*_CREDENTIALS*",
+                "DATABASE_URL",
+                "ASSENT_*",
             ]
             .map(String::from)
             .to_vec(),
@@ -178,27 +193,45 @@ impl Settings {
         };
         let d = &self.defaults;
         if d.quorum == 0 || d.quorum > MAX_QUORUM {
-            return Err(invalid(format!("defaults.quorum must be between 1 and {MAX_QUORUM}")));
+            return Err(invalid(format!(
+                "defaults.quorum must be between 1 and {MAX_QUORUM}"
+            )));
         }
         if d.timeout_s == 0 || d.timeout_s > 7 * 24 * 3600 {
-            return Err(invalid("defaults.timeout_s must be between 1 and 604800".into()));
+            return Err(invalid(
+                "defaults.timeout_s must be between 1 and 604800".into(),
+            ));
         }
         let mut principals = Vec::new();
         for p in &self.principals {
-            if p.name.is_empty() || p.name.len() > 128 || p.name.chars().any(|c| c.is_control() || c == '"') {
-                return Err(invalid(format!("principal name `{}` is empty, too long or has control characters", p.name)));
+            if p.name.is_empty()
+                || p.name.len() > 128
+                || p.name.chars().any(|c| c.is_control() || c == '"')
+            {
+                return Err(invalid(format!(
+                    "principal name `{}` is empty, too long or has control characters",
+                    p.name
+                )));
             }
             let kind = match p.kind.as_str() {
                 "user" => PrincipalKind::User,
                 "agent" => PrincipalKind::Agent,
-                other => return Err(invalid(format!("principal `{}`: kind `{other}` must be user or agent", p.name))),
+                other => {
+                    return Err(invalid(format!(
+                        "principal `{}`: kind `{other}` must be user or agent",
+                        p.name
+                    )))
+                }
             };
             if principals.iter().any(|q: &Principal| q.name == p.name) {
                 return Err(invalid(format!("principal `{}` is defined twice", p.name)));
             }
             if let Some(t) = &p.token_sha256 {
                 if t.len() != 64 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
-                    return Err(invalid(format!("principal `{}`: token_sha256 must be 64 hex digits", p.name)));
+                    return Err(invalid(format!(
+                        "principal `{}`: token_sha256 must be 64 hex digits",
+                        p.name
+                    )));
                 }
             }
             principals.push(Principal {
@@ -210,13 +243,25 @@ impl Settings {
         }
         assent_core::Directory::new(principals.clone()).map_err(|e| invalid(e.to_string()))?;
         Ok(Resolved {
-            unmatched: d.unmatched.parse().map_err(|e: String| invalid(format!("defaults.unmatched: {e}")))?,
+            unmatched: d
+                .unmatched
+                .parse()
+                .map_err(|e: String| invalid(format!("defaults.unmatched: {e}")))?,
             approvers: d.approvers.clone(),
             quorum: d.quorum,
-            mode: d.mode.parse().map_err(|e: String| invalid(format!("defaults.mode: {e}")))?,
+            mode: d
+                .mode
+                .parse()
+                .map_err(|e: String| invalid(format!("defaults.mode: {e}")))?,
             timeout_s: d.timeout_s,
-            on_timeout: d.on_timeout.parse().map_err(|e: String| invalid(format!("defaults.on_timeout: {e}")))?,
-            severity: d.severity.parse().map_err(|e: String| invalid(format!("defaults.severity: {e}")))?,
+            on_timeout: d
+                .on_timeout
+                .parse()
+                .map_err(|e: String| invalid(format!("defaults.on_timeout: {e}")))?,
+            severity: d
+                .severity
+                .parse()
+                .map_err(|e: String| invalid(format!("defaults.severity: {e}")))?,
             grant_ttl_s: d.grant_ttl_s,
             principals,
         })

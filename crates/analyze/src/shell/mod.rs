@@ -41,7 +41,12 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut 
     };
     w.script(command);
     let text_lower = command.to_lowercase();
-    if w.killer && cfg.guard_process_names.iter().any(|n| text_lower.contains(n.as_str())) {
+    if w.killer
+        && cfg
+            .guard_process_names
+            .iter()
+            .any(|n| text_lower.contains(n.as_str()))
+    {
         w.facts.guard_tamper = true;
     }
     let f = &mut *w.facts;
@@ -118,7 +123,8 @@ fn has_odd_heredoc_delimiter(text: &str) -> bool {
                 _ => None,
             };
             let start = j;
-            while matches!(bytes.get(j), Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.' || *c == b'-') {
+            while matches!(bytes.get(j), Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'.' || *c == b'-')
+            {
                 j += 1;
             }
             if j == start {
@@ -165,7 +171,8 @@ impl<'a> Walker<'a> {
     /// Parses and walks a script (the top-level command or a string run by a wrapper).
     fn script(&mut self, text: &str) {
         if self.depth > MAX_NESTING {
-            self.facts.not_understood("scripts nested too deeply to follow");
+            self.facts
+                .not_understood("scripts nested too deeply to follow");
             return;
         }
         if text.len() > MAX_COMMAND_BYTES {
@@ -174,17 +181,20 @@ impl<'a> Walker<'a> {
             return;
         }
         if text.contains('\0') {
-            self.facts.not_understood("command contains a NUL character");
+            self.facts
+                .not_understood("command contains a NUL character");
             self.token_scan(text);
             return;
         }
         if has_odd_heredoc_delimiter(text) {
-            self.facts.not_understood("here-document delimiter is not a plain word");
+            self.facts
+                .not_understood("here-document delimiter is not a plain word");
             self.token_scan(text);
             return;
         }
         if bracket_depth(text) > MAX_BRACKETS {
-            self.facts.not_understood("command nests brackets too deeply to analyse");
+            self.facts
+                .not_understood("command nests brackets too deeply to analyse");
             self.token_scan(text);
             return;
         }
@@ -215,7 +225,8 @@ impl<'a> Walker<'a> {
                 self.token_scan(text);
             }
             Err(_) => {
-                self.facts.not_understood("shell parser failed on this input");
+                self.facts
+                    .not_understood("shell parser failed on this input");
                 self.token_scan(text);
             }
         }
@@ -290,7 +301,9 @@ impl<'a> Walker<'a> {
             ast::Command::Function(f) => {
                 self.not_read_only();
                 self.funcs.push(f.fname.value.clone());
-                self.facts.programs.insert(format!("function:{}", f.fname.value));
+                self.facts
+                    .programs
+                    .insert(format!("function:{}", f.fname.value));
                 self.compound(&f.body.0);
                 if let Some(list) = &f.body.1 {
                     for r in &list.0 {
@@ -336,7 +349,10 @@ impl<'a> Walker<'a> {
             }
             ast::CompoundCommand::ArithmeticForClause(f) => {
                 self.not_read_only();
-                for e in [&f.initializer, &f.condition, &f.updater].into_iter().flatten() {
+                for e in [&f.initializer, &f.condition, &f.updater]
+                    .into_iter()
+                    .flatten()
+                {
                     self.arith(&e.value);
                 }
                 self.list(&f.body.list);
@@ -550,7 +566,8 @@ impl<'a> Walker<'a> {
                             });
                         }
                         Err(_) => {
-                            self.facts.not_understood("here-document could not be parsed");
+                            self.facts
+                                .not_understood("here-document could not be parsed");
                             return Some(Stdin::Unknown("an unparsed here-document"));
                         }
                     }

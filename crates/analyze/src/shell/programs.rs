@@ -11,8 +11,15 @@ use super::words::{is_name, Arg};
 use super::{Stdin, Walker};
 
 const STD_BIN_DIRS: &[&str] = &[
-    "/bin", "/usr/bin", "/usr/local/bin", "/sbin", "/usr/sbin", "/usr/local/sbin",
-    "/opt/homebrew/bin", "/usr/libexec", "/run/current-system/sw/bin",
+    "/bin",
+    "/usr/bin",
+    "/usr/local/bin",
+    "/sbin",
+    "/usr/sbin",
+    "/usr/local/sbin",
+    "/opt/homebrew/bin",
+    "/usr/libexec",
+    "/run/current-system/sw/bin",
 ];
 
 const SHELLS: &[&str] = &[
@@ -27,20 +34,100 @@ const DESTRUCTIVE: &[&str] = &[
 ];
 
 const NETWORK: &[&str] = &[
-    "curl", "wget", "ssh", "scp", "sftp", "rsync", "nc", "ncat", "netcat", "socat", "telnet",
-    "ftp", "tftp", "http", "https", "xh", "aria2c", "lynx", "w3m", "links", "dig", "nslookup",
-    "host", "ping", "mail", "sendmail", "mutt", "openssl", "gh", "aws", "gcloud", "az",
-    "kubectl", "docker", "podman", "npm", "npx", "pnpm", "yarn", "pip", "pip3", "uv", "uvx",
-    "cargo", "go", "gem", "bundle", "brew", "apt", "apt-get", "dnf", "yum", "pacman", "apk",
-    "snap", "flatpak", "torsocks", "proxychains", "proxychains4", "websocat", "grpcurl",
+    "curl",
+    "wget",
+    "ssh",
+    "scp",
+    "sftp",
+    "rsync",
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "telnet",
+    "ftp",
+    "tftp",
+    "http",
+    "https",
+    "xh",
+    "aria2c",
+    "lynx",
+    "w3m",
+    "links",
+    "dig",
+    "nslookup",
+    "host",
+    "ping",
+    "mail",
+    "sendmail",
+    "mutt",
+    "openssl",
+    "gh",
+    "aws",
+    "gcloud",
+    "az",
+    "kubectl",
+    "docker",
+    "podman",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "pip",
+    "pip3",
+    "uv",
+    "uvx",
+    "cargo",
+    "go",
+    "gem",
+    "bundle",
+    "brew",
+    "apt",
+    "apt-get",
+    "dnf",
+    "yum",
+    "pacman",
+    "apk",
+    "snap",
+    "flatpak",
+    "torsocks",
+    "proxychains",
+    "proxychains4",
+    "websocat",
+    "grpcurl",
 ];
 
-const PRIVILEGE: &[&str] = &["sudo", "doas", "su", "pkexec", "runuser", "sg", "chroot", "setpriv"];
+const PRIVILEGE: &[&str] = &[
+    "sudo", "doas", "su", "pkexec", "runuser", "sg", "chroot", "setpriv",
+];
 
 const KILLERS: &[&str] = &[
-    "kill", "pkill", "killall", "skill", "snice", "systemctl", "service", "launchctl", "strace",
-    "ltrace", "gdb", "lldb", "renice", "ionice", "perf", "tkill", "xkill", "supervisorctl",
-    "pm2", "start-stop-daemon", "initctl", "rc-service", "sv", "prlimit", "cpulimit", "taskset",
+    "kill",
+    "pkill",
+    "killall",
+    "skill",
+    "snice",
+    "systemctl",
+    "service",
+    "launchctl",
+    "strace",
+    "ltrace",
+    "gdb",
+    "lldb",
+    "renice",
+    "ionice",
+    "perf",
+    "tkill",
+    "xkill",
+    "supervisorctl",
+    "pm2",
+    "start-stop-daemon",
+    "initctl",
+    "rc-service",
+    "sv",
+    "prlimit",
+    "cpulimit",
+    "taskset",
 ];
 
 /// Interpreters and the flags that pass them code inline.
@@ -99,8 +186,15 @@ struct Spec {
 
 /// Flags, of any allowlisted program, whose value is a file that is read.
 const FILE_VALUE_FLAGS: &[&str] = &[
-    "--file", "--files0-from", "--ignore-file", "--exclude-from", "--magic-file",
-    "--files-from", "--reference", "--from-file", "--to-file",
+    "--file",
+    "--files0-from",
+    "--ignore-file",
+    "--exclude-from",
+    "--magic-file",
+    "--files-from",
+    "--reference",
+    "--from-file",
+    "--to-file",
 ];
 
 /// Short flags whose value is a file that is read, per program.
@@ -130,13 +224,23 @@ fn allowlisted(name: &str) -> Option<Spec> {
     Some(match name {
         "cat" | "tac" | "nl" | "od" | "hexdump" | "strings" | "md5sum" | "sha1sum"
         | "sha224sum" | "sha256sum" | "sha384sum" | "sha512sum" | "b2sum" | "cksum" | "sum"
-        | "base64" | "base32" | "comm" | "cmp" | "fold" | "fmt" | "expand" | "unexpand"
-        | "rev" | "paste" | "join" => Spec {
-            value_flags: &["-w", "-b", "-s", "-i", "-n", "-t", "-d", "-j", "-o", "-1", "-2"],
+        | "base64" | "base32" | "comm" | "cmp" | "fold" | "fmt" | "expand" | "unexpand" | "rev"
+        | "paste" | "join" => Spec {
+            value_flags: &[
+                "-w", "-b", "-s", "-i", "-n", "-t", "-d", "-j", "-o", "-1", "-2",
+            ],
             ..spec(Content)
         },
         "head" | "tail" => Spec {
-            value_flags: &["-n", "-c", "--lines", "--bytes", "-s", "--sleep-interval", "--pid"],
+            value_flags: &[
+                "-n",
+                "-c",
+                "--lines",
+                "--bytes",
+                "-s",
+                "--sleep-interval",
+                "--pid",
+            ],
             ..spec(Content)
         },
         "wc" => Spec {
@@ -144,7 +248,15 @@ fn allowlisted(name: &str) -> Option<Spec> {
             ..spec(Content)
         },
         "ls" | "dir" | "vdir" => Spec {
-            value_flags: &["-I", "-w", "-T", "--hide", "--ignore", "--width", "--tabsize"],
+            value_flags: &[
+                "-I",
+                "-w",
+                "-T",
+                "--hide",
+                "--ignore",
+                "--width",
+                "--tabsize",
+            ],
             ..spec(Metadata)
         },
         "realpath" | "readlink" => Spec {
@@ -156,82 +268,258 @@ fn allowlisted(name: &str) -> Option<Spec> {
             ..spec(Metadata)
         },
         "file" => Spec {
-            value_flags: &["-m", "-f", "-F", "-e", "-P", "--magic-file", "--files-from", "--separator", "--exclude"],
+            value_flags: &[
+                "-m",
+                "-f",
+                "-F",
+                "-e",
+                "-P",
+                "--magic-file",
+                "--files-from",
+                "--separator",
+                "--exclude",
+            ],
             forbidden: &["-C", "--compile"],
             ..spec(Metadata)
         },
         "du" => Spec {
-            value_flags: &["-d", "-B", "-t", "-X", "--max-depth", "--block-size", "--threshold", "--exclude-from", "--time-style"],
+            value_flags: &[
+                "-d",
+                "-B",
+                "-t",
+                "-X",
+                "--max-depth",
+                "--block-size",
+                "--threshold",
+                "--exclude-from",
+                "--time-style",
+            ],
             ..spec(Metadata)
         },
         "df" => Spec {
-            value_flags: &["-B", "-t", "-x", "--block-size", "--type", "--exclude-type", "--output"],
+            value_flags: &[
+                "-B",
+                "-t",
+                "-x",
+                "--block-size",
+                "--type",
+                "--exclude-type",
+                "--output",
+            ],
             ..spec(Metadata)
         },
         "tree" => Spec {
-            value_flags: &["-L", "-I", "-P", "-H", "-T", "--charset", "--filelimit", "--timefmt", "--sort"],
+            value_flags: &[
+                "-L",
+                "-I",
+                "-P",
+                "-H",
+                "-T",
+                "--charset",
+                "--filelimit",
+                "--timefmt",
+                "--sort",
+            ],
             forbidden: &["-o", "--fromfile", "-R"],
             ..spec(Metadata)
         },
         "grep" | "egrep" | "fgrep" => Spec {
             value_flags: &[
-                "-e", "-f", "-m", "-A", "-B", "-C", "-d", "-D", "--regexp", "--file",
-                "--max-count", "--after-context", "--before-context", "--context", "--include",
-                "--exclude", "--exclude-dir", "--exclude-from", "--label", "--color", "--colour",
-                "--binary-files", "--devices", "--directories", "--group-separator",
+                "-e",
+                "-f",
+                "-m",
+                "-A",
+                "-B",
+                "-C",
+                "-d",
+                "-D",
+                "--regexp",
+                "--file",
+                "--max-count",
+                "--after-context",
+                "--before-context",
+                "--context",
+                "--include",
+                "--exclude",
+                "--exclude-dir",
+                "--exclude-from",
+                "--label",
+                "--color",
+                "--colour",
+                "--binary-files",
+                "--devices",
+                "--directories",
+                "--group-separator",
             ],
             ..spec(PatternThenContent)
         },
         "rg" => Spec {
             value_flags: &[
-                "-e", "-f", "-g", "-t", "-T", "-m", "-A", "-B", "-C", "-j", "-M", "-r", "-E",
-                "-d", "--type", "--type-not", "--glob", "--iglob", "--max-count", "--max-depth",
-                "--regexp", "--file", "--replace", "--color", "--colors", "--context",
-                "--after-context", "--before-context", "--sort", "--sortr", "--encoding",
-                "--max-columns", "--max-filesize", "--path-separator", "--type-add",
-                "--ignore-file", "--threads", "--context-separator", "--field-match-separator",
+                "-e",
+                "-f",
+                "-g",
+                "-t",
+                "-T",
+                "-m",
+                "-A",
+                "-B",
+                "-C",
+                "-j",
+                "-M",
+                "-r",
+                "-E",
+                "-d",
+                "--type",
+                "--type-not",
+                "--glob",
+                "--iglob",
+                "--max-count",
+                "--max-depth",
+                "--regexp",
+                "--file",
+                "--replace",
+                "--color",
+                "--colors",
+                "--context",
+                "--after-context",
+                "--before-context",
+                "--sort",
+                "--sortr",
+                "--encoding",
+                "--max-columns",
+                "--max-filesize",
+                "--path-separator",
+                "--type-add",
+                "--ignore-file",
+                "--threads",
+                "--context-separator",
+                "--field-match-separator",
             ],
             forbidden: &[
-                "--pre", "--pre-glob", "--hostname-bin", "--hidden", "-.", "-u", "--unrestricted",
-                "--no-ignore", "--no-ignore-vcs", "--no-ignore-dot", "--no-ignore-global",
-                "--no-ignore-parent", "--no-ignore-files", "--no-ignore-exclude", "-L",
-                "--follow", "-z", "--search-zip",
+                "--pre",
+                "--pre-glob",
+                "--hostname-bin",
+                "--hidden",
+                "-.",
+                "-u",
+                "--unrestricted",
+                "--no-ignore",
+                "--no-ignore-vcs",
+                "--no-ignore-dot",
+                "--no-ignore-global",
+                "--no-ignore-parent",
+                "--no-ignore-files",
+                "--no-ignore-exclude",
+                "-L",
+                "--follow",
+                "-z",
+                "--search-zip",
             ],
             ..spec(PatternThenContent)
         },
         "sort" => Spec {
-            value_flags: &["-k", "-t", "-S", "-T", "--key", "--field-separator", "--buffer-size", "--temporary-directory", "--parallel", "--files0-from", "--batch-size"],
+            value_flags: &[
+                "-k",
+                "-t",
+                "-S",
+                "-T",
+                "--key",
+                "--field-separator",
+                "--buffer-size",
+                "--temporary-directory",
+                "--parallel",
+                "--files0-from",
+                "--batch-size",
+            ],
             forbidden: &["-o", "--output", "--compress-program"],
             ..spec(Content)
         },
         "uniq" => Spec {
-            value_flags: &["-f", "-s", "-w", "--skip-fields", "--skip-chars", "--check-chars"],
+            value_flags: &[
+                "-f",
+                "-s",
+                "-w",
+                "--skip-fields",
+                "--skip-chars",
+                "--check-chars",
+            ],
             // A second file name is the *output* file.
             max_positionals: Some(1),
             ..spec(Content)
         },
         "cut" => Spec {
-            value_flags: &["-d", "-f", "-c", "-b", "--delimiter", "--fields", "--characters", "--bytes", "--output-delimiter"],
+            value_flags: &[
+                "-d",
+                "-f",
+                "-c",
+                "-b",
+                "--delimiter",
+                "--fields",
+                "--characters",
+                "--bytes",
+                "--output-delimiter",
+            ],
             ..spec(Content)
         },
         "diff" => Spec {
-            value_flags: &["-U", "-C", "-L", "-x", "-X", "-I", "-F", "--label", "--exclude", "--exclude-from", "--ignore-matching-lines", "--show-function-line", "--horizon-lines", "--width", "-W"],
+            value_flags: &[
+                "-U",
+                "-C",
+                "-L",
+                "-x",
+                "-X",
+                "-I",
+                "-F",
+                "--label",
+                "--exclude",
+                "--exclude-from",
+                "--ignore-matching-lines",
+                "--show-function-line",
+                "--horizon-lines",
+                "--width",
+                "-W",
+            ],
             ..spec(Content)
         },
         "tr" | "echo" | "seq" | "true" | "false" | "test" | "[" | "pwd" | "whoami" | "id"
-        | "uname" | "basename" | "dirname" | "which" | "nproc"
-        | "arch" | "tty" | "groups" | "printf" | "type" | "expr" | "logname" | "users"
-        | "locale" => Spec {
+        | "uname" | "basename" | "dirname" | "which" | "nproc" | "arch" | "tty" | "groups"
+        | "printf" | "type" | "expr" | "logname" | "users" | "locale" => Spec {
             forbidden: &["-v"],
             ..spec(Text)
         },
         "date" => Spec {
-            value_flags: &["-d", "--date", "-r", "--reference", "-f", "--file", "-I", "--iso-8601", "--rfc-3339"],
+            value_flags: &[
+                "-d",
+                "--date",
+                "-r",
+                "--reference",
+                "-f",
+                "--file",
+                "-I",
+                "--iso-8601",
+                "--rfc-3339",
+            ],
             forbidden: &["-s", "--set"],
             ..spec(Text)
         },
         "hostname" => Spec {
-            allowed: Some(&["-f", "-s", "-i", "-I", "-d", "-A", "-a", "-y", "--fqdn", "--short", "--all-fqdns", "--ip-address", "--all-ip-addresses", "--domain", "--alias"]),
+            allowed: Some(&[
+                "-f",
+                "-s",
+                "-i",
+                "-I",
+                "-d",
+                "-A",
+                "-a",
+                "-y",
+                "--fqdn",
+                "--short",
+                "--all-fqdns",
+                "--ip-address",
+                "--all-ip-addresses",
+                "--domain",
+                "--alias",
+            ]),
             max_positionals: Some(0),
             ..spec(Text)
         },
@@ -245,7 +533,11 @@ fn resolve_program(lit: &str) -> String {
     if let Some((dir, base)) = lit.rsplit_once('/') {
         let dir = if dir.is_empty() { "/" } else { dir };
         let normal = crate::paths::lexical(std::path::Path::new(dir));
-        if STD_BIN_DIRS.iter().any(|d| normal == std::path::Path::new(d)) && !base.is_empty() {
+        if STD_BIN_DIRS
+            .iter()
+            .any(|d| normal == std::path::Path::new(d))
+            && !base.is_empty()
+        {
             return base.to_string();
         }
         return lit.to_string();
@@ -269,14 +561,26 @@ impl Walker<'_> {
         };
         if first.glob {
             self.facts.dynamic = true;
-            self.facts.not_understood(format!("program name `{}` is a glob", assent_core::text::escape_line(&raw_name)));
+            self.facts.not_understood(format!(
+                "program name `{}` is a glob",
+                assent_core::text::escape_line(&raw_name)
+            ));
         }
-        if raw_name.is_empty() || raw_name.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            self.facts.not_understood("program name is empty or contains blanks or control characters");
+        if raw_name.is_empty()
+            || raw_name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            self.facts
+                .not_understood("program name is empty or contains blanks or control characters");
         }
         let name = resolve_program(&raw_name);
         self.facts.programs.insert(name.clone());
-        if let Some(sub) = argv[1..].iter().filter_map(|a| a.lit.as_deref()).find(|a| !a.starts_with('-')) {
+        if let Some(sub) = argv[1..]
+            .iter()
+            .filter_map(|a| a.lit.as_deref())
+            .find(|a| !a.starts_with('-'))
+        {
             if sub.len() <= 64 {
                 self.facts.subcommands.insert(format!("{name} {sub}"));
             }
@@ -403,7 +707,8 @@ impl Walker<'_> {
     fn run_joined(&mut self, args: &[Arg], who: &str) {
         if args.iter().any(|a| a.lit.is_none()) {
             self.facts.dynamic = true;
-            self.facts.not_understood(format!("`{who}` runs text computed at run time"));
+            self.facts
+                .not_understood(format!("`{who}` runs text computed at run time"));
             return;
         }
         let text: Vec<&str> = args.iter().filter_map(|a| a.lit.as_deref()).collect();
@@ -416,7 +721,9 @@ impl Walker<'_> {
         let mut i = 0;
         let mut command_string = false;
         while i < args.len() {
-            let Some(a) = args[i].lit.as_deref() else { break };
+            let Some(a) = args[i].lit.as_deref() else {
+                break;
+            };
             if a == "--" || a == "-" {
                 i += 1;
                 break;
@@ -445,14 +752,15 @@ impl Walker<'_> {
         }
         if let Some(script) = args.get(i) {
             self.read_path(script, true);
-            self.facts.not_understood("runs a script file whose contents are not analysed");
+            self.facts
+                .not_understood("runs a script file whose contents are not analysed");
             return;
         }
         match stdin {
             Stdin::Text(code) => self.script(&code),
-            Stdin::Unknown(from) => {
-                self.facts.not_understood(format!("a shell runs commands read from {from}"))
-            }
+            Stdin::Unknown(from) => self
+                .facts
+                .not_understood(format!("a shell runs commands read from {from}")),
             Stdin::Terminal => {}
         }
     }
@@ -498,7 +806,9 @@ impl Walker<'_> {
             self.inspect_code(&code);
         } else if let Some(s) = script {
             self.read_path(s, true);
-            self.facts.not_understood(format!("`{name}` runs a script file whose contents are not analysed"));
+            self.facts.not_understood(format!(
+                "`{name}` runs a script file whose contents are not analysed"
+            ));
         } else {
             match stdin {
                 Stdin::Text(t) => {
@@ -507,7 +817,8 @@ impl Walker<'_> {
                 }
                 Stdin::Unknown(from) => {
                     self.facts.inline_eval = true;
-                    self.facts.not_understood(format!("`{name}` runs code read from {from}"));
+                    self.facts
+                        .not_understood(format!("`{name}` runs code read from {from}"));
                 }
                 Stdin::Terminal => {}
             }
@@ -527,11 +838,29 @@ impl Walker<'_> {
             self.facts.env_read.insert(n);
         }
         const DUMPS: &[&str] = &[
-            "os.environ)", "os.environ}", "os.environ.items", "os.environ.copy", "dict(os.environ",
-            "print(os.environ", "process.env)", "process.env}", "JSON.stringify(process.env",
-            "%ENV", "ENV.to_h", "ENV.each", "ENV.inspect", "p ENV", "Get-ChildItem env:",
-            "gci env:", "dir env:", "ls env:", "getenv()", "System.getenv()", "ENVIRON",
-            "environ.items", "Deno.env.toObject",
+            "os.environ)",
+            "os.environ}",
+            "os.environ.items",
+            "os.environ.copy",
+            "dict(os.environ",
+            "print(os.environ",
+            "process.env)",
+            "process.env}",
+            "JSON.stringify(process.env",
+            "%ENV",
+            "ENV.to_h",
+            "ENV.each",
+            "ENV.inspect",
+            "p ENV",
+            "Get-ChildItem env:",
+            "gci env:",
+            "dir env:",
+            "ls env:",
+            "getenv()",
+            "System.getenv()",
+            "ENVIRON",
+            "environ.items",
+            "Deno.env.toObject",
         ];
         if DUMPS.iter().any(|d| text.contains(d)) {
             self.facts.env_dump = true;
@@ -539,15 +868,23 @@ impl Walker<'_> {
         let mut rest = text.as_str();
         let mut tokens: Vec<&str> = Vec::new();
         while !rest.is_empty() {
-            let start = rest.find(|c: char| !(c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c)));
+            let start =
+                rest.find(|c: char| !(c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c)));
             let Some(s) = start else { break };
             rest = &rest[s..];
-            let end = rest.find(|c: char| c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c)).unwrap_or(rest.len());
+            let end = rest
+                .find(|c: char| c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c))
+                .unwrap_or(rest.len());
             tokens.push(&rest[..end]);
             rest = &rest[end..];
         }
         for tok in tokens.into_iter().take(2000) {
-            if tok.contains('/') || tok.starts_with('.') || tok.starts_with('~') || tok.contains(".env") || tok.starts_with("id_") {
+            if tok.contains('/')
+                || tok.starts_with('.')
+                || tok.starts_with('~')
+                || tok.contains(".env")
+                || tok.starts_with("id_")
+            {
                 let class = self.ctx.classify(self.cfg, tok);
                 if class.secret {
                     self.facts.secret_read = true;
@@ -615,7 +952,10 @@ impl Walker<'_> {
                 i += 2;
                 continue;
             }
-            if let Some(n) = l.strip_prefix("--unset=").or_else(|| l.strip_prefix("-u").filter(|s| !s.is_empty())) {
+            if let Some(n) = l
+                .strip_prefix("--unset=")
+                .or_else(|| l.strip_prefix("-u").filter(|s| !s.is_empty()))
+            {
                 self.assign_var(n);
                 i += 1;
                 continue;
@@ -624,12 +964,19 @@ impl Walker<'_> {
                 i += 2;
                 continue;
             }
-            if l == "-S" || l == "--split-string" || l.starts_with("--split-string=") || (l.starts_with("-S") && l.len() > 2) {
+            if l == "-S"
+                || l == "--split-string"
+                || l.starts_with("--split-string=")
+                || (l.starts_with("-S") && l.len() > 2)
+            {
                 self.facts.wrapper = true;
                 let code = if l == "-S" || l == "--split-string" {
                     args.get(i + 1).cloned()
                 } else {
-                    Some(Arg::literal(l.trim_start_matches("--split-string=").trim_start_matches("-S")))
+                    Some(Arg::literal(
+                        l.trim_start_matches("--split-string=")
+                            .trim_start_matches("-S"),
+                    ))
                 };
                 let mut joined: Vec<Arg> = code.into_iter().collect();
                 joined.extend(args.iter().skip(i + 2).cloned());
@@ -659,11 +1006,20 @@ impl Walker<'_> {
 
     fn var_builtin(&mut self, name: &str, args: &[Arg]) {
         self.not_read_only();
-        let flags: Vec<&str> = args.iter().filter_map(|a| a.lit.as_deref()).filter(|a| a.starts_with('-') || a.starts_with('+')).collect();
-        let names: Vec<&Arg> = args.iter().filter(|a| !(a.starts_with("-") || a.starts_with("+"))).collect();
+        let flags: Vec<&str> = args
+            .iter()
+            .filter_map(|a| a.lit.as_deref())
+            .filter(|a| a.starts_with('-') || a.starts_with('+'))
+            .collect();
+        let names: Vec<&Arg> = args
+            .iter()
+            .filter(|a| !(a.starts_with("-") || a.starts_with("+")))
+            .collect();
         match name {
             "export" | "declare" | "typeset" | "readonly" | "local" => {
-                let prints = flags.iter().any(|f| f.contains('p')) || flags.is_empty() || flags.iter().all(|f| f.contains('x'));
+                let prints = flags.iter().any(|f| f.contains('p'))
+                    || flags.is_empty()
+                    || flags.iter().all(|f| f.contains('x'));
                 if names.is_empty() && prints {
                     self.facts.env_dump = true;
                 }
@@ -675,7 +1031,9 @@ impl Walker<'_> {
                 return;
             }
             "compgen" => {
-                if flags.iter().any(|f| f.contains('e') || f.contains('v')) || args.iter().any(|a| a.is("variable") || a.is("export")) {
+                if flags.iter().any(|f| f.contains('e') || f.contains('v'))
+                    || args.iter().any(|a| a.is("variable") || a.is("export"))
+                {
                     self.facts.env_dump = true;
                 }
                 return;
@@ -709,7 +1067,10 @@ impl Walker<'_> {
                     } else if is_name(var) {
                         self.assign_var(var);
                     } else if name == "let" {
-                        let var: String = l.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                        let var: String = l
+                            .chars()
+                            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                            .collect();
                         if !var.is_empty() {
                             self.assign_var(&var);
                         }
@@ -726,19 +1087,82 @@ impl Walker<'_> {
 
     fn find(&mut self, args: &[Arg]) {
         const NO_VALUE: &[&str] = &[
-            "-print", "-print0", "-ls", "-empty", "-true", "-false", "-prune", "-quit", "-depth",
-            "-d", "-mount", "-xdev", "-noleaf", "-follow", "-readable", "-writable",
-            "-executable", "-nouser", "-nogroup", "-daystart", "-not", "!", "(", ")", "-o",
-            "-a", "-and", "-or", ",", "-ignore_readdir_race", "-noignore_readdir_race", "-L",
-            "-H", "-P",
+            "-print",
+            "-print0",
+            "-ls",
+            "-empty",
+            "-true",
+            "-false",
+            "-prune",
+            "-quit",
+            "-depth",
+            "-d",
+            "-mount",
+            "-xdev",
+            "-noleaf",
+            "-follow",
+            "-readable",
+            "-writable",
+            "-executable",
+            "-nouser",
+            "-nogroup",
+            "-daystart",
+            "-not",
+            "!",
+            "(",
+            ")",
+            "-o",
+            "-a",
+            "-and",
+            "-or",
+            ",",
+            "-ignore_readdir_race",
+            "-noignore_readdir_race",
+            "-L",
+            "-H",
+            "-P",
         ];
         const ONE_VALUE: &[&str] = &[
-            "-name", "-iname", "-path", "-ipath", "-wholename", "-iwholename", "-regex",
-            "-iregex", "-type", "-xtype", "-maxdepth", "-mindepth", "-size", "-mtime", "-mmin",
-            "-atime", "-amin", "-ctime", "-cmin", "-newer", "-anewer", "-cnewer", "-perm",
-            "-user", "-group", "-uid", "-gid", "-links", "-inum", "-samefile", "-lname",
-            "-ilname", "-used", "-regextype", "-printf", "-fstype", "-newermt", "-newerct",
-            "-newerat", "-context",
+            "-name",
+            "-iname",
+            "-path",
+            "-ipath",
+            "-wholename",
+            "-iwholename",
+            "-regex",
+            "-iregex",
+            "-type",
+            "-xtype",
+            "-maxdepth",
+            "-mindepth",
+            "-size",
+            "-mtime",
+            "-mmin",
+            "-atime",
+            "-amin",
+            "-ctime",
+            "-cmin",
+            "-newer",
+            "-anewer",
+            "-cnewer",
+            "-perm",
+            "-user",
+            "-group",
+            "-uid",
+            "-gid",
+            "-links",
+            "-inum",
+            "-samefile",
+            "-lname",
+            "-ilname",
+            "-used",
+            "-regextype",
+            "-printf",
+            "-fstype",
+            "-newermt",
+            "-newerct",
+            "-newerat",
+            "-context",
         ];
         let mut i = 0;
         while i < args.len() {
@@ -773,7 +1197,13 @@ impl Walker<'_> {
                         .unwrap_or(args.len());
                     let inner: Vec<Arg> = args[i + 1..end]
                         .iter()
-                        .map(|a| if a.lit.as_deref().is_some_and(|l| l.contains("{}")) { Arg::dynamic("{}") } else { a.clone() })
+                        .map(|a| {
+                            if a.lit.as_deref().is_some_and(|l| l.contains("{}")) {
+                                Arg::dynamic("{}")
+                            } else {
+                                a.clone()
+                            }
+                        })
                         .collect();
                     self.exec(inner, Stdin::Terminal);
                     i = end + 1;
@@ -806,7 +1236,10 @@ impl Walker<'_> {
                 }
                 _ => {
                     self.not_read_only();
-                    self.facts.not_understood(format!("find predicate `{}` is not known", assent_core::text::escape_line(l)));
+                    self.facts.not_understood(format!(
+                        "find predicate `{}` is not known",
+                        assent_core::text::escape_line(l)
+                    ));
                     i += 1;
                 }
             }
@@ -828,7 +1261,28 @@ impl Walker<'_> {
         self.not_read_only();
         self.facts.wrapper = true;
         self.facts.dynamic = true;
-        const VALUE: &[&str] = &["-I", "-i", "-L", "-l", "-n", "-P", "-s", "-d", "-E", "-e", "-a", "--arg-file", "--delimiter", "--max-args", "--max-procs", "--max-lines", "--replace", "--eof", "--max-chars", "--process-slot-var"];
+        const VALUE: &[&str] = &[
+            "-I",
+            "-i",
+            "-L",
+            "-l",
+            "-n",
+            "-P",
+            "-s",
+            "-d",
+            "-E",
+            "-e",
+            "-a",
+            "--arg-file",
+            "--delimiter",
+            "--max-args",
+            "--max-procs",
+            "--max-lines",
+            "--replace",
+            "--eof",
+            "--max-chars",
+            "--process-slot-var",
+        ];
         let mut i = 0;
         while i < args.len() {
             match args[i].lit.as_deref() {
@@ -879,10 +1333,17 @@ impl Walker<'_> {
         let mut i = 0;
         let mut saved_cwd = None;
         while i < args.len() {
-            let Some(l) = args[i].lit.as_deref() else { break };
+            let Some(l) = args[i].lit.as_deref() else {
+                break;
+            };
             match l {
-                "--no-pager" | "-P" | "--no-optional-locks" | "--literal-pathspecs"
-                | "--glob-pathspecs" | "--noglob-pathspecs" | "--icase-pathspecs"
+                "--no-pager"
+                | "-P"
+                | "--no-optional-locks"
+                | "--literal-pathspecs"
+                | "--glob-pathspecs"
+                | "--noglob-pathspecs"
+                | "--icase-pathspecs"
                 | "--no-replace-objects" => i += 1,
                 "-C" => {
                     if let Some(dir) = args.get(i + 1) {
@@ -909,27 +1370,90 @@ impl Walker<'_> {
             }
         }
         let sub = args.get(i).and_then(|a| a.lit.clone()).unwrap_or_default();
-        let rest = if i < args.len() { &args[i + 1..] } else { &[][..] };
-        let has = |f: &str| rest.iter().any(|a| a.is(f) || a.starts_with(&format!("{f}=")));
+        let rest = if i < args.len() {
+            &args[i + 1..]
+        } else {
+            &[][..]
+        };
+        let has = |f: &str| {
+            rest.iter()
+                .any(|a| a.is(f) || a.starts_with(&format!("{f}=")))
+        };
         const READ_ONLY: &[&str] = &[
-            "status", "diff", "log", "show", "blame", "ls-files", "ls-tree", "rev-parse",
-            "describe", "shortlog", "rev-list", "cat-file", "grep", "merge-base", "name-rev",
-            "show-ref", "count-objects", "whatchanged", "reflog", "branch", "tag", "stash",
-            "remote", "worktree", "version", "check-ignore", "annotate", "show-branch",
-            "for-each-ref", "diff-tree", "diff-files", "diff-index",
+            "status",
+            "diff",
+            "log",
+            "show",
+            "blame",
+            "ls-files",
+            "ls-tree",
+            "rev-parse",
+            "describe",
+            "shortlog",
+            "rev-list",
+            "cat-file",
+            "grep",
+            "merge-base",
+            "name-rev",
+            "show-ref",
+            "count-objects",
+            "whatchanged",
+            "reflog",
+            "branch",
+            "tag",
+            "stash",
+            "remote",
+            "worktree",
+            "version",
+            "check-ignore",
+            "annotate",
+            "show-branch",
+            "for-each-ref",
+            "diff-tree",
+            "diff-files",
+            "diff-index",
         ];
-        const NETWORK: &[&str] = &["push", "pull", "fetch", "clone", "ls-remote", "submodule", "send-email", "request-pull", "archive"];
-        if NETWORK.contains(&sub.as_str()) || (sub == "remote" && rest.iter().any(|a| a.is("update") || a.is("prune") || a.is("show"))) {
+        const NETWORK: &[&str] = &[
+            "push",
+            "pull",
+            "fetch",
+            "clone",
+            "ls-remote",
+            "submodule",
+            "send-email",
+            "request-pull",
+            "archive",
+        ];
+        if NETWORK.contains(&sub.as_str())
+            || (sub == "remote"
+                && rest
+                    .iter()
+                    .any(|a| a.is("update") || a.is("prune") || a.is("show")))
+        {
             self.facts.network = true;
         }
         let destructive = match sub.as_str() {
             "reset" => has("--hard") || has("--merge") || has("--keep"),
-            "clean" | "rm" | "filter-branch" | "filter-repo" | "gc" | "prune" | "update-ref" | "rebase" => true,
-            "push" => has("--force") || has("-f") || has("--force-with-lease") || has("--delete") || has("--mirror") || rest.iter().any(|a| a.starts_with("+") || a.starts_with(":")),
-            "checkout" | "restore" | "switch" => has("--") || has("-f") || has("--force") || has("."),
+            "clean" | "rm" | "filter-branch" | "filter-repo" | "gc" | "prune" | "update-ref"
+            | "rebase" => true,
+            "push" => {
+                has("--force")
+                    || has("-f")
+                    || has("--force-with-lease")
+                    || has("--delete")
+                    || has("--mirror")
+                    || rest
+                        .iter()
+                        .any(|a| a.starts_with("+") || a.starts_with(":"))
+            }
+            "checkout" | "restore" | "switch" => {
+                has("--") || has("-f") || has("--force") || has(".")
+            }
             "branch" => has("-D") || has("-d") || has("--delete") || has("-f") || has("-M"),
             "stash" => rest.first().is_some_and(|a| a.is("drop") || a.is("clear")),
-            "reflog" => rest.first().is_some_and(|a| a.is("expire") || a.is("delete")),
+            "reflog" => rest
+                .first()
+                .is_some_and(|a| a.is("expire") || a.is("delete")),
             _ => false,
         };
         if destructive {
@@ -960,7 +1484,9 @@ impl Walker<'_> {
                 if class.guard && !READ_ONLY.contains(&sub.as_str()) {
                     self.facts.guard_tamper = true;
                 }
-                if (after_dashdash || candidate.starts_with('/') || candidate.contains("..")) && !class.inside_workspace {
+                if (after_dashdash || candidate.starts_with('/') || candidate.contains(".."))
+                    && !class.inside_workspace
+                {
                     self.facts.outside_workspace = true;
                     self.not_read_only();
                 }
@@ -974,8 +1500,16 @@ impl Walker<'_> {
             return;
         }
         const FORBIDDEN: &[&str] = &[
-            "--output", "--ext-diff", "--exec", "--upload-pack", "--open-files-in-pager", "-O",
-            "--textconv", "--run", "--edit", "--paginate",
+            "--output",
+            "--ext-diff",
+            "--exec",
+            "--upload-pack",
+            "--open-files-in-pager",
+            "-O",
+            "--textconv",
+            "--run",
+            "--edit",
+            "--paginate",
         ];
         for a in rest {
             let Some(l) = a.lit.as_deref() else { continue };
@@ -987,15 +1521,57 @@ impl Walker<'_> {
         let positionals: Vec<&Arg> = rest.iter().filter(|a| !a.starts_with("-")).collect();
         let ok = match sub.as_str() {
             "branch" => {
-                let allowed = ["-a", "-r", "-v", "-vv", "-l", "--list", "--show-current", "--all", "--remotes", "--verbose", "--no-color", "--color", "--merged", "--no-merged", "--contains", "--no-contains", "--sort", "--format", "--column", "--no-column", "-q"];
-                rest.iter().all(|a| a.lit.as_deref().is_some_and(|l| !l.starts_with('-') || allowed.contains(&l.split('=').next().unwrap_or(l))))
-                    && (positionals.is_empty() || has("--list") || has("-l") || has("--contains") || has("--merged") || has("--no-merged"))
+                let allowed = [
+                    "-a",
+                    "-r",
+                    "-v",
+                    "-vv",
+                    "-l",
+                    "--list",
+                    "--show-current",
+                    "--all",
+                    "--remotes",
+                    "--verbose",
+                    "--no-color",
+                    "--color",
+                    "--merged",
+                    "--no-merged",
+                    "--contains",
+                    "--no-contains",
+                    "--sort",
+                    "--format",
+                    "--column",
+                    "--no-column",
+                    "-q",
+                ];
+                rest.iter().all(|a| {
+                    a.lit.as_deref().is_some_and(|l| {
+                        !l.starts_with('-') || allowed.contains(&l.split('=').next().unwrap_or(l))
+                    })
+                }) && (positionals.is_empty()
+                    || has("--list")
+                    || has("-l")
+                    || has("--contains")
+                    || has("--merged")
+                    || has("--no-merged"))
             }
-            "tag" => positionals.is_empty() || has("-l") || has("--list") || has("--contains") || has("--points-at"),
-            "stash" => positionals.first().is_none_or(|a| a.is("list") || a.is("show")),
-            "remote" => positionals.is_empty() || positionals.first().is_some_and(|a| a.is("get-url")),
+            "tag" => {
+                positionals.is_empty()
+                    || has("-l")
+                    || has("--list")
+                    || has("--contains")
+                    || has("--points-at")
+            }
+            "stash" => positionals
+                .first()
+                .is_none_or(|a| a.is("list") || a.is("show")),
+            "remote" => {
+                positionals.is_empty() || positionals.first().is_some_and(|a| a.is("get-url"))
+            }
             "worktree" => positionals.first().is_some_and(|a| a.is("list")),
-            "reflog" => positionals.first().is_none_or(|a| a.is("show") || !a.starts_with("e") && !a.starts_with("d")),
+            "reflog" => positionals
+                .first()
+                .is_none_or(|a| a.is("show") || !a.starts_with("e") && !a.starts_with("d")),
             _ => true,
         };
         if !ok {
@@ -1005,9 +1581,36 @@ impl Walker<'_> {
 
     /// Arguments of a program we do not know: any of them could be a file it reads or writes.
     pub(super) fn unknown_args(&mut self, args: &[Arg], name: &str) {
-        let writes_all = matches!(name, "rm" | "rmdir" | "shred" | "unlink" | "touch" | "mkdir" | "chmod" | "chown" | "chgrp" | "chattr" | "truncate" | "tee" | "mv" | "srm" | "setfacl");
+        let writes_all = matches!(
+            name,
+            "rm" | "rmdir"
+                | "shred"
+                | "unlink"
+                | "touch"
+                | "mkdir"
+                | "chmod"
+                | "chown"
+                | "chgrp"
+                | "chattr"
+                | "truncate"
+                | "tee"
+                | "mv"
+                | "srm"
+                | "setfacl"
+        );
         let writes_last = matches!(name, "cp" | "ln" | "install" | "rsync" | "scp");
-        let recursive_delete = matches!(name, "rm" | "mv" | "chmod" | "chown" | "chgrp" | "shred" | "rsync" | "srm" | "setfacl" | "chattr");
+        let recursive_delete = matches!(
+            name,
+            "rm" | "mv"
+                | "chmod"
+                | "chown"
+                | "chgrp"
+                | "shred"
+                | "rsync"
+                | "srm"
+                | "setfacl"
+                | "chattr"
+        );
         let positional_count = args.iter().filter(|a| !a.starts_with("-")).count();
         let mut seen = 0;
         for a in args {
@@ -1030,15 +1633,33 @@ impl Walker<'_> {
                     self.facts.network = true;
                 }
             }
-            let is_write = !l.starts_with('-') && (writes_all || (writes_last && seen == positional_count && positional_count > 1));
+            let is_write = !l.starts_with('-')
+                && (writes_all
+                    || (writes_last && seen == positional_count && positional_count > 1));
             for candidate in path_candidates(l) {
                 let class = self.ctx.classify(self.cfg, &candidate);
-                let pathish = candidate.contains('/') || candidate.starts_with('.') || candidate.starts_with('~');
+                let pathish = candidate.contains('/')
+                    || candidate.starts_with('.')
+                    || candidate.starts_with('~');
                 if pathish || class.secret || class.guard {
                     self.facts.paths.insert(class.path.clone());
                 }
                 if class.secret {
-                    if class.glob || matches!(name, "echo" | "printf" | "test" | "[" | "ls" | "stat" | "basename" | "dirname" | "realpath" | "readlink") {
+                    if class.glob
+                        || matches!(
+                            name,
+                            "echo"
+                                | "printf"
+                                | "test"
+                                | "["
+                                | "ls"
+                                | "stat"
+                                | "basename"
+                                | "dirname"
+                                | "realpath"
+                                | "readlink"
+                        )
+                    {
                         self.facts.secret_mention = true;
                     } else {
                         self.facts.secret_read = true;
@@ -1050,7 +1671,13 @@ impl Walker<'_> {
                 if class.guard_ancestor && (recursive_delete || is_write) && !l.starts_with('-') {
                     self.facts.guard_tamper = true;
                 }
-                if class.secret_ancestor && !l.starts_with('-') && matches!(name, "tar" | "zip" | "cp" | "rsync" | "scp" | "7z" | "cpio" | "gzip" | "base64") {
+                if class.secret_ancestor
+                    && !l.starts_with('-')
+                    && matches!(
+                        name,
+                        "tar" | "zip" | "cp" | "rsync" | "scp" | "7z" | "cpio" | "gzip" | "base64"
+                    )
+                {
                     self.facts.secret_mention = true;
                 }
                 if pathish && !class.inside_workspace {
@@ -1076,7 +1703,14 @@ impl Walker<'_> {
                 i += 1;
                 continue;
             };
-            if end_of_flags || !l.starts_with('-') || l == "-" || spec.positionals == Positionals::Text && name != "date" && name != "hostname" && !l.starts_with('-') {
+            if end_of_flags
+                || !l.starts_with('-')
+                || l == "-"
+                || spec.positionals == Positionals::Text
+                    && name != "date"
+                    && name != "hostname"
+                    && !l.starts_with('-')
+            {
                 positionals.push(a);
                 i += 1;
                 continue;
@@ -1095,7 +1729,9 @@ impl Walker<'_> {
                 _ => (l, false),
             };
             if l.starts_with("--") {
-                if spec.forbidden.contains(&flag) || spec.allowed.is_some_and(|al| !al.contains(&flag)) {
+                if spec.forbidden.contains(&flag)
+                    || spec.allowed.is_some_and(|al| !al.contains(&flag))
+                {
                     self.not_read_only();
                 }
                 if matches!(flag, "--regexp" | "--file") {
@@ -1121,7 +1757,11 @@ impl Walker<'_> {
                 continue;
             }
             // A short-flag cluster: `-la`, `-n20`, `-e PATTERN`.
-            if name == "echo" || (name == "test" || name == "[") || name == "expr" || name == "printf" && l != "-v" {
+            if name == "echo"
+                || (name == "test" || name == "[")
+                || name == "expr"
+                || name == "printf" && l != "-v"
+            {
                 positionals.push(a);
                 i += 1;
                 continue;
@@ -1130,13 +1770,13 @@ impl Walker<'_> {
             let mut consumed_next = false;
             for (k, c) in chars.iter().enumerate() {
                 let f = format!("-{c}");
-                if spec.forbidden.contains(&f.as_str()) || spec.allowed.is_some_and(|al| !al.contains(&f.as_str())) {
+                if spec.forbidden.contains(&f.as_str())
+                    || spec.allowed.is_some_and(|al| !al.contains(&f.as_str()))
+                {
                     self.not_read_only();
                 }
-                if f == "-e" || f == "-f" {
-                    if spec.positionals == Positionals::PatternThenContent {
-                        pattern_given = true;
-                    }
+                if (f == "-e" || f == "-f") && spec.positionals == Positionals::PatternThenContent {
+                    pattern_given = true;
                 }
                 if spec.value_flags.contains(&f.as_str()) || short_file_flag(name, &f) {
                     let value_attached = k + 1 < chars.len();
@@ -1167,17 +1807,24 @@ impl Walker<'_> {
                 // secret named for display is still worth knowing.
                 for a in &positionals {
                     if let Some(l) = &a.lit {
-                        if self.ctx.classify(self.cfg, l).secret && (l.contains('/') || l.starts_with('.') || l.starts_with('~')) {
+                        if self.ctx.classify(self.cfg, l).secret
+                            && (l.contains('/') || l.starts_with('.') || l.starts_with('~'))
+                        {
                             self.facts.secret_mention = true;
                         }
                     }
                 }
                 Vec::new()
             }
-            Positionals::PatternThenContent if !pattern_given => positionals.iter().skip(1).copied().collect(),
+            Positionals::PatternThenContent if !pattern_given => {
+                positionals.iter().skip(1).copied().collect()
+            }
             _ => positionals.clone(),
         };
-        let content = matches!(spec.positionals, Positionals::Content | Positionals::PatternThenContent);
+        let content = matches!(
+            spec.positionals,
+            Positionals::Content | Positionals::PatternThenContent
+        );
         for f in files {
             self.read_path(f, content);
         }
@@ -1191,25 +1838,47 @@ impl Walker<'_> {
                 continue;
             };
             let lower = l.to_ascii_lowercase();
-            if self.cfg.guard_process_names.iter().any(|g| lower.contains(g.as_str())) {
+            if self
+                .cfg
+                .guard_process_names
+                .iter()
+                .any(|g| lower.contains(g.as_str()))
+            {
                 self.facts.guard_tamper = true;
             }
-            if matches!(name, "kill" | "tkill") && (l == "-1" || l == "0" || l == "-0") && args.len() > 0 {
+            if matches!(name, "kill" | "tkill")
+                && (l == "-1" || l == "0" || l == "-0")
+                && !args.is_empty()
+            {
                 // kill -9 -1: every process the user owns, Assent included.
-                if args.iter().filter(|a| a.lit.as_deref().is_some_and(|x| !x.starts_with('-'))).count() == 0 || l == "0" {
+                if args
+                    .iter()
+                    .filter(|a| a.lit.as_deref().is_some_and(|x| !x.starts_with('-')))
+                    .count()
+                    == 0
+                    || l == "0"
+                {
                     self.facts.guard_tamper = true;
                 }
             }
             if self.cfg.resolve_symlinks && l.chars().all(|c| c.is_ascii_digit()) && !l.is_empty() {
                 if let Ok(comm) = std::fs::read_to_string(format!("/proc/{l}/comm")) {
                     let comm = comm.trim().to_ascii_lowercase();
-                    if self.cfg.guard_process_names.iter().any(|g| comm.contains(g.as_str())) {
+                    if self
+                        .cfg
+                        .guard_process_names
+                        .iter()
+                        .any(|g| comm.contains(g.as_str()))
+                    {
                         self.facts.guard_tamper = true;
                     }
                 }
             }
         }
-        if matches!(name, "kill") && args.iter().any(|a| a.is("-1")) && args.iter().filter(|a| !a.starts_with("-")).count() == 0 {
+        if matches!(name, "kill")
+            && args.iter().any(|a| a.is("-1"))
+            && args.iter().filter(|a| !a.starts_with("-")).count() == 0
+        {
             self.facts.guard_tamper = true;
         }
     }
@@ -1226,11 +1895,36 @@ impl Walker<'_> {
     fn wrapper_inner(&mut self, name: &str, args: &[Arg]) -> Option<Inner> {
         // (flags that take a value, whether a leading positional is consumed before the command)
         let (value_flags, skip_positionals): (&[&str], usize) = match name {
-            "sudo" => (&["-u", "-g", "-C", "-D", "-h", "-p", "-r", "-t", "-U", "-T", "--user", "--group", "--prompt", "--chdir", "--role", "--type", "--other-user", "--close-from", "--host", "--command-timeout"], 0),
+            "sudo" => (
+                &[
+                    "-u",
+                    "-g",
+                    "-C",
+                    "-D",
+                    "-h",
+                    "-p",
+                    "-r",
+                    "-t",
+                    "-U",
+                    "-T",
+                    "--user",
+                    "--group",
+                    "--prompt",
+                    "--chdir",
+                    "--role",
+                    "--type",
+                    "--other-user",
+                    "--close-from",
+                    "--host",
+                    "--command-timeout",
+                ],
+                0,
+            ),
             "doas" => (&["-u", "-C"], 0),
             "pkexec" => (&["--user"], 0),
             "nice" => (&["-n", "--adjustment"], 0),
-            "nohup" | "builtin" | "setsid" | "unbuffer" | "dbus-run-session" | "catchsegv" | "caffeinate" | "time" | "command" => (&["-f", "-o", "--format", "--output"], 0),
+            "nohup" | "builtin" | "setsid" | "unbuffer" | "dbus-run-session" | "catchsegv"
+            | "caffeinate" | "time" | "command" => (&["-f", "-o", "--format", "--output"], 0),
             "exec" => (&["-a"], 0),
             "stdbuf" => (&["-i", "-o", "-e", "--input", "--output", "--error"], 0),
             "ionice" => (&["-c", "-n", "-p", "-P", "-u", "--class", "--classdata"], 0),
@@ -1239,8 +1933,20 @@ impl Walker<'_> {
             "timeout" => (&["-s", "-k", "--signal", "--kill-after"], 1),
             "chroot" => (&["--userspec", "--groups"], 1),
             "flock" => (&["-w", "-E", "--timeout", "--conflict-exit-code"], 1),
-            "strace" | "ltrace" => (&["-o", "-e", "-s", "-p", "-a", "-E", "-u", "-P", "-S", "-X", "-b", "-I"], 0),
-            "valgrind" | "firejail" | "proxychains" | "proxychains4" | "torsocks" | "tsocks" | "faketime" | "xvfb-run" | "unshare" | "nsenter" | "setpriv" | "runuser" | "sg" | "prlimit" | "cpulimit" | "systemd-run" | "env-update" | "with-contenv" | "pv" | "script" | "watch" | "su" | "ssh" | "entr" | "parallel" | "gosu" | "su-exec" | "chpst" | "numactl" | "cgexec" | "sandbox-exec" | "bwrap" | "nix-shell" | "direnv" | "dotenv" | "op" | "aws-vault" | "doppler" | "infisical" | "heroku" => (&[], 0),
+            "strace" | "ltrace" => (
+                &[
+                    "-o", "-e", "-s", "-p", "-a", "-E", "-u", "-P", "-S", "-X", "-b", "-I",
+                ],
+                0,
+            ),
+            "valgrind" | "firejail" | "proxychains" | "proxychains4" | "torsocks" | "tsocks"
+            | "faketime" | "xvfb-run" | "unshare" | "nsenter" | "setpriv" | "runuser" | "sg"
+            | "prlimit" | "cpulimit" | "systemd-run" | "env-update" | "with-contenv" | "pv"
+            | "script" | "watch" | "su" | "ssh" | "entr" | "parallel" | "gosu" | "su-exec"
+            | "chpst" | "numactl" | "cgexec" | "sandbox-exec" | "bwrap" | "nix-shell"
+            | "direnv" | "dotenv" | "op" | "aws-vault" | "doppler" | "infisical" | "heroku" => {
+                (&[], 0)
+            }
             _ => return None,
         };
         match name {
@@ -1269,7 +1975,11 @@ impl Walker<'_> {
             "watch" => {
                 let mut i = 0;
                 while i < args.len() && args[i].starts_with("-") {
-                    i += if args[i].is("-n") || args[i].is("--interval") || args[i].is("-q") { 2 } else { 1 };
+                    i += if args[i].is("-n") || args[i].is("--interval") || args[i].is("-q") {
+                        2
+                    } else {
+                        1
+                    };
                 }
                 if args.iter().any(|a| a.is("-x") || a.is("--exec")) {
                     return Some(Inner::Argv(args[i..].to_vec()));
@@ -1291,13 +2001,16 @@ impl Walker<'_> {
                 self.facts.network = true;
                 return Some(Inner::Opaque("a command on another machine"));
             }
-            "strace" | "ltrace" => {
-                if args.iter().any(|a| a.is("-p") || a.starts_with("-p")) {
-                    // Attaching to a running process: could be Assent itself.
-                    return Some(Inner::Opaque("a trace of a running process"));
-                }
+            "strace" | "ltrace" if args.iter().any(|a| a.is("-p") || a.starts_with("-p")) => {
+                // Attaching to a running process: could be Assent itself.
+                return Some(Inner::Opaque("a trace of a running process"));
             }
-            "parallel" | "xvfb-run" | "valgrind" | "firejail" | "unshare" | "nsenter" | "setpriv" | "sg" | "prlimit" | "cpulimit" | "systemd-run" | "entr" | "gosu" | "su-exec" | "chpst" | "numactl" | "cgexec" | "sandbox-exec" | "bwrap" | "nix-shell" | "direnv" | "dotenv" | "op" | "aws-vault" | "doppler" | "infisical" | "heroku" | "faketime" | "proxychains" | "proxychains4" | "torsocks" | "tsocks" | "pv" | "env-update" | "with-contenv" => {
+            "parallel" | "xvfb-run" | "valgrind" | "firejail" | "unshare" | "nsenter"
+            | "setpriv" | "sg" | "prlimit" | "cpulimit" | "systemd-run" | "entr" | "gosu"
+            | "su-exec" | "chpst" | "numactl" | "cgexec" | "sandbox-exec" | "bwrap"
+            | "nix-shell" | "direnv" | "dotenv" | "op" | "aws-vault" | "doppler" | "infisical"
+            | "heroku" | "faketime" | "proxychains" | "proxychains4" | "torsocks" | "tsocks"
+            | "pv" | "env-update" | "with-contenv" => {
                 // Wrappers whose option grammar is not modelled: find a `--`, else give up.
                 if let Some(p) = args.iter().position(|a| a.is("--")) {
                     return Some(Inner::Argv(args[p + 1..].to_vec()));
@@ -1327,7 +2040,9 @@ impl Walker<'_> {
                 let last = format!("-{}", l.chars().last().unwrap_or('-'));
                 if value_flags.contains(&last.as_str()) && l.len() == 2 {
                     i += 1;
-                } else if l.len() > 2 && value_flags.iter().any(|f| f.len() == 2 && l.starts_with(f)) {
+                } else if l.len() > 2
+                    && value_flags.iter().any(|f| f.len() == 2 && l.starts_with(f))
+                {
                     // attached value: -n10, -uroot
                 } else if value_flags.contains(&last.as_str()) {
                     i += 1;
@@ -1348,7 +2063,9 @@ impl Walker<'_> {
         if name == "sudo" && i >= args.len() && args.iter().any(|a| a.is("-i") || a.is("-s")) {
             return Some(Inner::Opaque("a root shell"));
         }
-        Some(Inner::Argv(args.get(i..).map(|s| s.to_vec()).unwrap_or_default()))
+        Some(Inner::Argv(
+            args.get(i..).map(|s| s.to_vec()).unwrap_or_default(),
+        ))
     }
 }
 
@@ -1387,5 +2104,7 @@ fn host_of(arg: &str) -> Option<String> {
         return None;
     }
     let start = arg.find(|c: char| c.is_ascii_alphabetic())?;
-    url::Url::parse(&arg[start..]).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    url::Url::parse(&arg[start..])
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
 }

@@ -40,7 +40,9 @@ impl Arg {
 
 pub(crate) fn is_name(s: &str) -> bool {
     let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
@@ -48,8 +50,10 @@ pub(crate) fn is_name(s: &str) -> bool {
 /// Anything else (`PATH`, `LD_PRELOAD`, `GIT_PAGER`, `LESSOPEN`, `BASH_ENV`, …) can change
 /// what runs.
 pub(crate) fn is_harmless_prefix_var(name: &str) -> bool {
-    matches!(name, "LANG" | "LANGUAGE" | "TZ" | "NO_COLOR" | "CLICOLOR" | "COLUMNS" | "LINES" | "TERM")
-        || name.starts_with("LC_")
+    matches!(
+        name,
+        "LANG" | "LANGUAGE" | "TZ" | "NO_COLOR" | "CLICOLOR" | "COLUMNS" | "LINES" | "TERM"
+    ) || name.starts_with("LC_")
 }
 
 fn param_name(p: &Parameter) -> Option<&str> {
@@ -66,23 +70,89 @@ fn expr_parameter(e: &ParameterExpr) -> Option<(&Parameter, bool, bool)> {
     // (parameter, indirect, assigns)
     use ParameterExpr as P;
     Some(match e {
-        P::Parameter { parameter, indirect } => (parameter, *indirect, false),
-        P::AssignDefaultValues { parameter, indirect, .. } => (parameter, *indirect, true),
-        P::UseDefaultValues { parameter, indirect, .. }
-        | P::IndicateErrorIfNullOrUnset { parameter, indirect, .. }
-        | P::UseAlternativeValue { parameter, indirect, .. }
-        | P::ParameterLength { parameter, indirect }
-        | P::RemoveSmallestSuffixPattern { parameter, indirect, .. }
-        | P::RemoveLargestSuffixPattern { parameter, indirect, .. }
-        | P::RemoveSmallestPrefixPattern { parameter, indirect, .. }
-        | P::RemoveLargestPrefixPattern { parameter, indirect, .. }
-        | P::Substring { parameter, indirect, .. }
-        | P::Transform { parameter, indirect, .. }
-        | P::UppercaseFirstChar { parameter, indirect, .. }
-        | P::UppercasePattern { parameter, indirect, .. }
-        | P::LowercaseFirstChar { parameter, indirect, .. }
-        | P::LowercasePattern { parameter, indirect, .. }
-        | P::ReplaceSubstring { parameter, indirect, .. } => (parameter, *indirect, false),
+        P::Parameter {
+            parameter,
+            indirect,
+        } => (parameter, *indirect, false),
+        P::AssignDefaultValues {
+            parameter,
+            indirect,
+            ..
+        } => (parameter, *indirect, true),
+        P::UseDefaultValues {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::IndicateErrorIfNullOrUnset {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::UseAlternativeValue {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::ParameterLength {
+            parameter,
+            indirect,
+        }
+        | P::RemoveSmallestSuffixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::RemoveLargestSuffixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::RemoveSmallestPrefixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::RemoveLargestPrefixPattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::Substring {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::Transform {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::UppercaseFirstChar {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::UppercasePattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::LowercaseFirstChar {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::LowercasePattern {
+            parameter,
+            indirect,
+            ..
+        }
+        | P::ReplaceSubstring {
+            parameter,
+            indirect,
+            ..
+        } => (parameter, *indirect, false),
         P::VariableNames { .. } | P::MemberKeys { .. } => return None,
     })
 }
@@ -241,7 +311,9 @@ impl Walker<'_> {
                     self.read_only = false;
                     *dynamic = true;
                     let s = if matches!(p.piece, WordPiece::BackquotedCommandSubstitution(_)) {
-                        s.replace("\\`", "`").replace("\\\\", "\\").replace("\\$", "$")
+                        s.replace("\\`", "`")
+                            .replace("\\\\", "\\")
+                            .replace("\\$", "$")
                     } else {
                         s.clone()
                     };

@@ -32,9 +32,13 @@ pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
     };
     let mut loc = loc.clone();
     if let Some(p) = &args.policy {
-        loc.extra_guards.push(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
+        loc.extra_guards
+            .push(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
     }
-    let principal = args.principal.clone().unwrap_or_else(|| policy.settings.local.agent.clone());
+    let principal = args
+        .principal
+        .clone()
+        .unwrap_or_else(|| policy.settings.local.agent.clone());
     let engine = match Engine::new(policy, &loc) {
         Ok(e) => e,
         Err(e) => {
@@ -64,7 +68,9 @@ pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
                         json!({"error": "empty line"})
                     } else {
                         match assent_adapters::from_json_line(text) {
-                            Ok(adapted) => render(&engine.evaluate(&adapted, &principal), args.explain),
+                            Ok(adapted) => {
+                                render(&engine.evaluate(&adapted, &principal), args.explain)
+                            }
                             Err(e) => json!({"error": e.to_string()}),
                         }
                     }
@@ -117,7 +123,9 @@ fn assent_analyze_env(engine: &Engine) -> impl Fn(&str) -> bool {
     let patterns = engine.policy.settings.env.protected.clone();
     move |name: &str| {
         let up = name.to_ascii_uppercase();
-        patterns.iter().any(|p| glob_match(&p.to_ascii_uppercase(), &up))
+        patterns
+            .iter()
+            .any(|p| glob_match(&p.to_ascii_uppercase(), &up))
     }
 }
 
@@ -158,6 +166,10 @@ pub fn render(ev: &Evaluation, explain: bool) -> Value {
     if !d.diagnostics.is_empty() {
         v["diagnostics"] = json!(d.diagnostics);
     }
-    v["facts"] = if explain { serde_json::to_value(&ev.facts).unwrap_or(Value::Null) } else { ev.facts.salient() };
+    v["facts"] = if explain {
+        serde_json::to_value(&ev.facts).unwrap_or(Value::Null)
+    } else {
+        ev.facts.salient()
+    };
     v
 }

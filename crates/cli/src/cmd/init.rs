@@ -14,7 +14,10 @@ pub fn run(loc: &Locations, args: InitArgs) -> anyhow::Result<Exit> {
     for (name, text) in files {
         let path = dir.join(name);
         if path.exists() && !args.force {
-            eprintln!("assent: kept existing {} (use --force to overwrite)", path.display());
+            eprintln!(
+                "assent: kept existing {} (use --force to overwrite)",
+                path.display()
+            );
             continue;
         }
         std::fs::write(&path, text)?;

@@ -71,8 +71,24 @@ pub const DEFAULT_PROTECTED_ENV: &[&str] = &[
 pub const DEFAULT_SECRETS: &[&str] = &[
     "**/.env",
     "**/.env.*",
+    "**/.env~",
     "**/.envrc",
     "**/*.env",
+    "**/.netrc",
+    "**/.git-credentials",
+    "**/.npmrc",
+    "**/.pypirc",
+    "**/.pgpass",
+    "**/.vault-token",
+    "**/.kube/config",
+    "**/.docker/config.json",
+    "**/terraform.tfstate*",
+    "**/*.tfvars",
+    "**/.aws/credentials",
+    "**/.ssh/id_*",
+    "**/.my.cnf",
+    "/proc/*/task/*/environ",
+    "/proc/**/environ",
     "~/.ssh",
     "~/.ssh/**",
     "~/.aws",
@@ -134,11 +150,10 @@ pub const DEFAULT_SECRETS: &[&str] = &[
 ];
 
 pub const DEFAULT_GUARDS: &[&str] = &[
-    "**/.claude/settings.json",
-    "**/.claude/settings.local.json",
+    "**/.claude/settings*.json",
     "~/.claude.json",
-    "~/.claude/settings.json",
-    "~/.claude/settings.local.json",
+    "~/.claude/settings*.json",
+    "~/.claude.json.backup",
     "/etc/claude-code/**",
     "~/.claude/hooks/**",
     "**/.claude/hooks/**",
@@ -169,6 +184,8 @@ pub(crate) struct Compiled {
     pub secrets: GlobSet,
     pub secret_exceptions: GlobSet,
     pub guards: GlobSet,
+    /// Directory names that hold guard files anywhere (`.claude`): removing one is tampering.
+    pub guard_dir_names: Vec<String>,
     /// Literal prefixes of guard patterns: deleting or moving an ancestor of one is tampering.
     pub guard_roots: Vec<PathBuf>,
     pub secret_roots: Vec<PathBuf>,
@@ -187,12 +204,17 @@ pub(crate) fn expand_tilde(p: &str, home: &Path) -> String {
     }
 }
 
-fn globset(patterns: &[String], home: &Path) -> Result<GlobSet, ConfigError> {
+fn globset(
+    patterns: &[String],
+    home: &Path,
+    case_insensitive: bool,
+) -> Result<GlobSet, ConfigError> {
     let mut b = GlobSetBuilder::new();
     for p in patterns {
         let expanded = expand_tilde(p, home);
         let g = GlobBuilder::new(&expanded)
             .literal_separator(true)
+            .case_insensitive(case_insensitive)
             .build()
             .map_err(|e| ConfigError::BadPattern(p.clone(), e.to_string()))?;
         b.add(g);
@@ -227,9 +249,17 @@ impl Compiled {
                 .iter()
                 .map(|r| PathBuf::from(expand_tilde(&r.display().to_string(), &cfg.home)))
                 .collect(),
-            secrets: globset(&cfg.secret_patterns, &cfg.home)?,
-            secret_exceptions: globset(&cfg.secret_exceptions, &cfg.home)?,
-            guards: globset(&cfg.guard_paths, &cfg.home)?,
+            // Secrets match case-insensitively: `.ENV` is `.env` on macOS's default file system.
+            secrets: globset(&cfg.secret_patterns, &cfg.home, true)?,
+            secret_exceptions: globset(&cfg.secret_exceptions, &cfg.home, true)?,
+            guards: globset(&cfg.guard_paths, &cfg.home, true)?,
+            guard_dir_names: cfg
+                .guard_paths
+                .iter()
+                .filter_map(|p| p.strip_prefix("**/"))
+                .filter_map(|rest| rest.split_once('/').map(|(d, _)| d.to_string()))
+                .filter(|d| !d.contains(['*', '?', '[', '{']))
+                .collect(),
             guard_roots: cfg
                 .guard_paths
                 .iter()

@@ -47,10 +47,24 @@ impl Analyzer {
         };
         let ctx = paths::PathCtx::new(&self.cfg, action.cwd.as_deref());
         match action.kind {
-            Kind::Shell => match action.input_str("command") {
-                Some(cmd) => shell::analyze(&self.cfg, &ctx, cmd, &mut facts),
-                None => facts.not_understood("shell action without a string `command`"),
-            },
+            Kind::Shell => {
+                match action.input_str("command") {
+                    Some(cmd) => shell::analyze(&self.cfg, &ctx, cmd, &mut facts),
+                    None => facts.not_understood("shell action without a string `command`"),
+                }
+                // Fields an executor might honour beside the command (`cwd`, `env`, `argv`,
+                // `shell`) change what runs: only Claude Code's Bash fields are understood.
+                const SHELL_KEYS: &[&str] =
+                    &["command", "description", "timeout", "run_in_background"];
+                if let Some(obj) = action.input.as_object() {
+                    if let Some(k) = obj.keys().find(|k| !SHELL_KEYS.contains(&k.as_str())) {
+                        facts.not_understood(format!(
+                            "shell input has a field `{}` that is not understood",
+                            assent_core::text::escape_line(k)
+                        ));
+                    }
+                }
+            }
             _ => tools::analyze(&self.cfg, &ctx, action, &mut facts),
         }
         scan_hidden(&action.input, &mut facts);

@@ -12,6 +12,8 @@ pub struct PathClass {
     pub inside_workspace: bool,
     /// Names a secret, or may (a glob that could match one).
     pub secret: bool,
+    /// Certainly a secret: a literal path, or a glob whose file name has no wildcard.
+    pub secret_certain: bool,
     /// The path is a directory that holds secrets (`~`, `~/.ssh`): a recursive read would
     /// include them.
     pub secret_ancestor: bool,
@@ -69,7 +71,7 @@ impl PathCtx {
 
     pub fn classify(&self, cfg: &Compiled, raw: &str) -> PathClass {
         let lexical_path = self.absolute(cfg, raw);
-        let glob = raw.contains(['*', '?', '[']);
+        let glob = raw.contains(['*', '?', '[', '{']);
         let path = if glob {
             lexical_path.clone()
         } else {
@@ -92,13 +94,54 @@ impl PathCtx {
         for candidate in [&lexical_path, &path] {
             let is_secret = if glob {
                 glob_may_match_secret(cfg, candidate)
+                    || glob_matches_secret_sample(cfg, &self.cwd, candidate)
             } else {
                 cfg.secrets.is_match(candidate) && !cfg.secret_exceptions.is_match(candidate)
             };
             class.secret |= is_secret;
+            let last_has_wildcard = candidate
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(['*', '?', '[']));
+            class.secret_certain |= is_secret && (!glob || !last_has_wildcard);
             class.guard |= cfg.guards.is_match(candidate);
             class.guard_ancestor |= cfg.guard_roots.iter().any(|g| g.starts_with(candidate));
             class.secret_ancestor |= cfg.secret_roots.iter().any(|s| s.starts_with(candidate));
+            if glob {
+                // A glob that could name a guard path or one of its ancestors (`~/.ass*`).
+                if let Ok(g) = globset::GlobBuilder::new(&candidate.display().to_string())
+                    .literal_separator(true)
+                    .build()
+                {
+                    let m = g.compile_matcher();
+                    if cfg
+                        .guard_roots
+                        .iter()
+                        .any(|r| r.ancestors().any(|a| a != Path::new("/") && m.is_match(a)))
+                    {
+                        class.guard_ancestor = true;
+                    }
+                }
+            }
+            if let Some(name) = candidate.file_name() {
+                let name = name.to_string_lossy();
+                if cfg
+                    .guard_dir_names
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&name))
+                {
+                    class.guard_ancestor = true;
+                }
+            }
+            if cfg.resolve_symlinks
+                && !glob
+                && cfg
+                    .guard_dir_names
+                    .iter()
+                    .any(|d| candidate.join(d).exists())
+            {
+                // Deleting or moving a directory that holds `.claude/` removes the hook settings.
+                class.guard_ancestor = true;
+            }
         }
         if relative_unknown {
             class.secret_ancestor = true;
@@ -153,6 +196,44 @@ pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
             _ => return p.to_path_buf(),
         }
     }
+}
+
+/// Whether a glob could match one of a few well-known secret locations (`/proc/*/environ`,
+/// `~/.ssh/id_rsa`, `.env` beside it).
+fn glob_matches_secret_sample(cfg: &Compiled, cwd: &Path, pattern: &Path) -> bool {
+    let text = pattern.display().to_string();
+    let Ok(glob) = globset::GlobBuilder::new(&text)
+        .literal_separator(true)
+        .case_insensitive(true)
+        .build()
+    else {
+        return true;
+    };
+    let m = glob.compile_matcher();
+    let home = cfg.home.display().to_string();
+    let dir = pattern
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let samples = [
+        format!("{home}/.ssh/id_rsa"),
+        format!("{home}/.ssh/id_ed25519"),
+        format!("{home}/.aws/credentials"),
+        format!("{home}/.netrc"),
+        format!("{home}/.git-credentials"),
+        format!("{home}/.kube/config"),
+        format!("{home}/.docker/config.json"),
+        "/proc/1/environ".into(),
+        "/proc/self/environ".into(),
+        "/proc/1/task/1/environ".into(),
+        "/etc/shadow".into(),
+        format!("{}/.env", cwd.display()),
+        format!("{dir}/.env"),
+        format!("{dir}/id_rsa"),
+    ];
+    samples
+        .iter()
+        .any(|s| m.is_match(s) && (cfg.secrets.is_match(s) || s.ends_with("environ")))
 }
 
 /// Names a glob could expand to that are secrets under the default patterns; a glob that
@@ -225,8 +306,9 @@ fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
     };
     let m = glob.compile_matcher();
     SECRET_SAMPLES.iter().any(|sample| {
-        // Like the shell, a wildcard does not match a leading dot unless the pattern has one.
-        if sample.starts_with('.') && !last.starts_with('.') {
+        // Like the shell, a wildcard does not match a leading dot unless the pattern has one
+        // (brace alternatives can spell the dot themselves).
+        if sample.starts_with('.') && !last.starts_with('.') && !last.contains('{') {
             return false;
         }
         let full = format!("{dir}/{sample}");

@@ -108,7 +108,18 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 "show_line_numbers",
                 "case_insensitive",
             ];
-            let mut ok = true;
+            // Only tools known to read and nothing else can be read-only; a caller naming
+            // its own tool `file.read` is asked about.
+            const READ_TOOLS: &[&str] = &[
+                "Read",
+                "Glob",
+                "Grep",
+                "LS",
+                "NotebookRead",
+                "read_file",
+                "file.read",
+            ];
+            let mut ok = READ_TOOLS.contains(&action.tool.as_str());
             if let Some(obj) = input.as_object() {
                 if let Some(k) = obj.keys().find(|k| !READ_KEYS.contains(&k.as_str())) {
                     facts.not_understood(format!(

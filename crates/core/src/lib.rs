@@ -10,6 +10,7 @@
 //! policy engine, database or async runtime.
 
 pub mod action;
+pub mod approval;
 pub mod decision;
 pub mod facts;
 pub mod principal;

@@ -38,8 +38,13 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut 
         funcs: Vec::new(),
         piped_stdin: false,
         killer: false,
+        mentioned_guard: false,
     };
     w.script(command);
+    if w.mentioned_guard && w.facts.destructive && (w.facts.dynamic || w.facts.substitution) {
+        // `x=.assent; rm -rf ~/$x`, `rm -rf "$(echo ~/.assent)"`.
+        w.facts.guard_tamper = true;
+    }
     let text_lower = command.to_lowercase();
     if w.killer
         && cfg
@@ -91,6 +96,8 @@ pub(crate) struct Walker<'a> {
     piped_stdin: bool,
     /// A command that can signal or trace processes appears.
     killer: bool,
+    /// Some word names a guard path.
+    mentioned_guard: bool,
 }
 
 /// True when some `<<` (not `<<<`) is followed by anything but a plain delimiter word
@@ -332,11 +339,14 @@ impl<'a> Walker<'a> {
                 self.ext_test(a)
             }
             ast::ExtendedTestExpr::UnaryTest(_, w) => {
-                self.word(&w.value);
+                let a = self.word(&w.value);
+                self.arithmetic_operand(&a);
             }
             ast::ExtendedTestExpr::BinaryTest(_, a, b) => {
-                self.word(&a.value);
-                self.word(&b.value);
+                let a = self.word(&a.value);
+                let b = self.word(&b.value);
+                self.arithmetic_operand(&a);
+                self.arithmetic_operand(&b);
             }
         }
     }
@@ -403,10 +413,47 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// Bash evaluates some test operands arithmetically (`-eq`, `-v`): an array subscript
+    /// inside a quoted operand (`'a[$(cmd)]'`) then runs code that no parser sees as code.
+    pub(super) fn arithmetic_operand(&mut self, a: &Arg) {
+        if let Some(l) = &a.lit {
+            if l.contains("$(") || l.contains('`') || (l.contains('[') && l.contains('$')) {
+                self.not_read_only();
+                self.facts.inline_eval = true;
+            }
+        }
+    }
+
     /// Arithmetic can hide command substitutions (`$(( $(rm x) ))`) and array subscripts that
     /// run code (`a[$(rm x)]`): walk any we find.
     fn arith(&mut self, text: &str) {
         self.facts.substitution |= text.contains("$(") || text.contains('`');
+        // Assignments inside arithmetic: `((PORT=1))`, `((x+=2))`, `((n++))`.
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
+                let start = i;
+                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                    i += 1;
+                }
+                let name = &text[start..i];
+                let rest = text[i..].trim_start();
+                let assigns = (rest.starts_with('=') && !rest.starts_with("=="))
+                    || rest.starts_with("++")
+                    || rest.starts_with("--")
+                    || ["+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="]
+                        .iter()
+                        .any(|op| rest.starts_with(op))
+                    || text[..start].trim_end().ends_with("++")
+                    || text[..start].trim_end().ends_with("--");
+                if assigns {
+                    self.assign_var(name);
+                }
+                continue;
+            }
+            i += 1;
+        }
         if text.contains("$(") || text.contains('`') || text.contains('$') {
             self.word(&format!("\"{}\"", text.replace('"', "\\\"")));
         }
@@ -441,10 +488,32 @@ impl<'a> Walker<'a> {
                 Arg::dynamic("(array)")
             }
         };
+        if let Some(v) = &value.lit {
+            self.note_guard_mention(v);
+        }
         Arg {
+            skeleton: format!("{name}={}", value.skeleton),
             lit: value.lit.map(|v| format!("{name}={v}")),
             raw: format!("{name}=…"),
             glob: false,
+        }
+    }
+
+    /// Remembers that a word names a guard path (or a directory holding one), for the case
+    /// where a destructive command later gets its target from an expansion.
+    pub(super) fn note_guard_mention(&mut self, text: &str) {
+        if text.is_empty() || text.len() > 4096 {
+            return;
+        }
+        let class = self.ctx.classify(self.cfg, text);
+        let named = text.contains('/') || text.starts_with('.') || text.starts_with('~');
+        if named
+            && (class.guard || (class.guard_ancestor && text != "/" && text != "." && text != ".."))
+        {
+            self.mentioned_guard = true;
+        }
+        if text.contains(".assent") || text.contains(".claude") {
+            self.mentioned_guard = true;
         }
     }
 
@@ -594,6 +663,7 @@ impl<'a> Walker<'a> {
         let Some(p) = &arg.lit else {
             self.facts.dynamic = true;
             self.not_read_only();
+            self.skeleton_check(arg, content);
             return;
         };
         if p.is_empty() || p == "-" {
@@ -602,7 +672,7 @@ impl<'a> Walker<'a> {
         let class = self.ctx.classify(self.cfg, p);
         self.facts.paths.insert(class.path.clone());
         if class.secret {
-            if content && !class.glob {
+            if content && class.secret_certain {
                 self.facts.secret_read = true;
             } else {
                 self.facts.secret_mention = true;
@@ -614,6 +684,22 @@ impl<'a> Walker<'a> {
         if !class.inside_workspace {
             self.facts.outside_workspace = true;
             self.not_read_only();
+        }
+    }
+
+    /// What a dynamic word could be: `/proc/$PPID/environ` is an environment file whatever
+    /// the number is.
+    pub(super) fn skeleton_check(&mut self, arg: &Arg, content: bool) {
+        if arg.skeleton == "*" || arg.skeleton.is_empty() {
+            return;
+        }
+        let class = self.ctx.classify(self.cfg, &arg.skeleton);
+        if class.secret {
+            if content && class.secret_certain {
+                self.facts.secret_read = true;
+            } else {
+                self.facts.secret_mention = true;
+            }
         }
     }
 
@@ -670,6 +756,7 @@ pub(crate) fn inspect_code_text(cfg: &Compiled, ctx: &PathCtx, code: &str, facts
         funcs: Vec::new(),
         piped_stdin: false,
         killer: false,
+        mentioned_guard: false,
     };
     w.inspect_code(&Arg::literal(code));
 }

@@ -22,6 +22,42 @@ const STD_BIN_DIRS: &[&str] = &[
     "/run/current-system/sw/bin",
 ];
 
+/// Toolchains whose `--version` only prints a version.
+const VERSION_QUERIES: &[&str] = &[
+    "node",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "deno",
+    "bun",
+    "python",
+    "python3",
+    "pip",
+    "pip3",
+    "cargo",
+    "rustc",
+    "rustup",
+    "go",
+    "java",
+    "javac",
+    "gcc",
+    "g++",
+    "clang",
+    "make",
+    "cmake",
+    "git",
+    "docker",
+    "kubectl",
+    "terraform",
+    "ruby",
+    "gem",
+    "perl",
+    "php",
+    "tsc",
+    "uv",
+];
+
 const SHELLS: &[&str] = &[
     "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "tcsh", "csh", "yash", "posh",
     "rbash", "pdksh", "oksh", "elvish", "nu", "xonsh",
@@ -197,6 +233,80 @@ const FILE_VALUE_FLAGS: &[&str] = &[
     "--to-file",
 ];
 
+/// Long options that write, run programs, follow links or read other files, for any
+/// allowlisted program. GNU getopt and git accept any unambiguous prefix (`--out` is
+/// `--output`), so an option that is a prefix of one of these is treated as it.
+const DANGEROUS_LONG: &[&str] = &[
+    "--output",
+    "--compress-program",
+    "--compile",
+    "--files0-from",
+    "--file",
+    "--from-file",
+    "--to-file",
+    "--format-file",
+    "--open-files-in-pager",
+    "--pre",
+    "--pre-glob",
+    "--hostname-bin",
+    "--contents",
+    "--set",
+    "--random-source",
+    "--gitfile",
+    "--exec",
+    "--ext-diff",
+    "--textconv",
+    "--upload-pack",
+    "--filters",
+    "--magic-file",
+    "--files-from",
+    "--reference",
+    "--fromfile",
+    "--output-file",
+    "--batch",
+    "--batch-all-objects",
+    "--batch-check",
+    "--follow",
+    "--dereference",
+    "--dereference-recursive",
+    "--hidden",
+    "--no-ignore",
+    "--unrestricted",
+    "--paginate",
+    "--editor",
+    "--ignore-revs-file",
+    "--exclude-from",
+    "--ignore-file",
+    "--search-zip",
+    "--no-index",
+    "--config",
+];
+
+/// True when `flag` (a `--long` option without its value) is, or abbreviates, a dangerous
+/// option of the program.
+fn dangerous_long(program: &str, flag: &str, forbidden: &[&str]) -> bool {
+    // Real options that happen to be prefixes of dangerous ones.
+    const SAFE_EXACT: &[(&str, &str)] = &[
+        ("*", "--format"),
+        ("git", "--follow"),
+        ("*", "--pretty"),
+        ("rg", "--files"),
+        ("git", "--set-upstream"),
+        ("*", "--exclude"),
+    ];
+    if flag.len() < 3
+        || SAFE_EXACT
+            .iter()
+            .any(|(p, f)| (*p == "*" || *p == program) && *f == flag)
+    {
+        return false;
+    }
+    DANGEROUS_LONG
+        .iter()
+        .chain(forbidden.iter())
+        .any(|d| d.starts_with("--") && d.starts_with(flag))
+}
+
 /// Short flags whose value is a file that is read, per program.
 fn short_file_flag(name: &str, flag: &str) -> bool {
     match name {
@@ -222,10 +332,10 @@ const fn spec(positionals: Positionals) -> Spec {
 fn allowlisted(name: &str) -> Option<Spec> {
     use Positionals::*;
     Some(match name {
-        "cat" | "tac" | "nl" | "od" | "hexdump" | "strings" | "md5sum" | "sha1sum"
-        | "sha224sum" | "sha256sum" | "sha384sum" | "sha512sum" | "b2sum" | "cksum" | "sum"
-        | "base64" | "base32" | "comm" | "cmp" | "fold" | "fmt" | "expand" | "unexpand" | "rev"
-        | "paste" | "join" => Spec {
+        "cat" | "tac" | "nl" | "od" | "strings" | "md5sum" | "sha1sum" | "sha224sum"
+        | "sha256sum" | "sha384sum" | "sha512sum" | "b2sum" | "cksum" | "sum" | "base64"
+        | "base32" | "comm" | "cmp" | "fold" | "fmt" | "expand" | "unexpand" | "rev" | "paste"
+        | "join" => Spec {
             value_flags: &[
                 "-w", "-b", "-s", "-i", "-n", "-t", "-d", "-j", "-o", "-1", "-2",
             ],
@@ -245,6 +355,7 @@ fn allowlisted(name: &str) -> Option<Spec> {
         },
         "wc" => Spec {
             value_flags: &["--files0-from"],
+            forbidden: &["--files0-from"],
             ..spec(Content)
         },
         "ls" | "dir" | "vdir" => Spec {
@@ -294,6 +405,7 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--exclude-from",
                 "--time-style",
             ],
+            forbidden: &["-L", "--dereference", "--files0-from"],
             ..spec(Metadata)
         },
         "df" => Spec {
@@ -320,8 +432,13 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--timefmt",
                 "--sort",
             ],
-            forbidden: &["-o", "--fromfile", "-R"],
+            forbidden: &["-o", "--fromfile", "-R", "-l", "--gitfile"],
             ..spec(Metadata)
+        },
+        "hexdump" => Spec {
+            value_flags: &["-e", "-n", "-s"],
+            forbidden: &["-f", "--format-file"],
+            ..spec(Content)
         },
         "grep" | "egrep" | "fgrep" => Spec {
             value_flags: &[
@@ -431,7 +548,13 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--files0-from",
                 "--batch-size",
             ],
-            forbidden: &["-o", "--output", "--compress-program"],
+            forbidden: &[
+                "-o",
+                "--output",
+                "--compress-program",
+                "--files0-from",
+                "--random-source",
+            ],
             ..spec(Content)
         },
         "uniq" => Spec {
@@ -478,6 +601,13 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--horizon-lines",
                 "--width",
                 "-W",
+            ],
+            forbidden: &[
+                "-r",
+                "--recursive",
+                "-N",
+                "--new-file",
+                "--unidirectional-new-file",
             ],
             ..spec(Content)
         },
@@ -656,6 +786,21 @@ impl Walker<'_> {
             | "compgen" | "read" | "mapfile" | "readarray" | "getopts" | "let" | "shopt"
             | "alias" | "unalias" | "hash" | "enable" => self.var_builtin(&name, args),
             "find" => self.find(args),
+            "ps" => {
+                self.not_read_only();
+                // BSD-style `ps e`, `ps eww`, `ps aux e`: print every process's environment.
+                if args.iter().any(|a| {
+                    a.lit.as_deref().is_some_and(|l| {
+                        !l.starts_with('-')
+                            && l.contains('e')
+                            && l.chars().all(|c| c.is_ascii_alphabetic())
+                    }) || a.is("-E")
+                        || a.is("--environment")
+                }) {
+                    self.facts.env_dump = true;
+                }
+            }
+            n if args.len() == 1 && args[0].is("--version") && VERSION_QUERIES.contains(&n) => {}
             "xargs" => self.xargs(args),
             "git" => self.git(args),
             "cd" | "pushd" | "popd" => self.cd(args),
@@ -1017,6 +1162,15 @@ impl Walker<'_> {
             .collect();
         match name {
             "export" | "declare" | "typeset" | "readonly" | "local" => {
+                if flags.iter().any(|f| f.contains('n')) {
+                    // `declare -n r=PORT` makes every later `r=…` a change of PORT.
+                    for a in &names {
+                        if let Some((_, target)) = a.lit.as_deref().and_then(|l| l.split_once('='))
+                        {
+                            self.assign_var(target);
+                        }
+                    }
+                }
                 let prints = flags.iter().any(|f| f.contains('p'))
                     || flags.is_empty()
                     || flags.iter().all(|f| f.contains('x'));
@@ -1225,6 +1379,11 @@ impl Walker<'_> {
                     }
                     i += 3;
                 }
+                "-follow" | "-L" => {
+                    // Following symlinks walks out of the workspace.
+                    self.not_read_only();
+                    i += 1;
+                }
                 l if NO_VALUE.contains(&l) => i += 1,
                 l if ONE_VALUE.contains(&l) => {
                     if l == "-newer" || l == "-anewer" || l == "-cnewer" || l == "-samefile" {
@@ -1391,7 +1550,6 @@ impl Walker<'_> {
             "describe",
             "shortlog",
             "rev-list",
-            "cat-file",
             "grep",
             "merge-base",
             "name-rev",
@@ -1499,6 +1657,12 @@ impl Walker<'_> {
             self.not_read_only();
             return;
         }
+        if self.repository_runs_code() {
+            // core.fsmonitor, core.pager, diff.external, textconv or filter drivers, includes:
+            // even `git status` runs what this repository's config says.
+            self.not_read_only();
+            self.facts.not_understood("repository configuration can run programs (fsmonitor, pager, external diff, filters or includes)");
+        }
         const FORBIDDEN: &[&str] = &[
             "--output",
             "--ext-diff",
@@ -1514,7 +1678,24 @@ impl Walker<'_> {
         for a in rest {
             let Some(l) = a.lit.as_deref() else { continue };
             let flag = l.split('=').next().unwrap_or(l);
-            if FORBIDDEN.contains(&flag) || (l.starts_with("-O") && sub == "grep") {
+            let long_danger = l.starts_with("--") && dangerous_long("git", flag, FORBIDDEN);
+            let blame_file = sub == "blame"
+                && (l.starts_with("-S")
+                    || l.starts_with("--contents")
+                    || l.starts_with("--ignore-revs"));
+            if FORBIDDEN.contains(&flag)
+                || long_danger
+                || blame_file
+                || (sub == "grep" && l.starts_with('-') && !l.starts_with("--") && l.contains('O'))
+            {
+                self.not_read_only();
+            }
+            // Pathspec magic (`:(icase)`, `:(glob)`, `:!x`) matches names this analysis cannot.
+            if l.starts_with(":(")
+                || l.starts_with(":!")
+                || l.starts_with(":^")
+                || l.starts_with(":/")
+            {
                 self.not_read_only();
             }
         }
@@ -1564,7 +1745,7 @@ impl Walker<'_> {
             }
             "stash" => positionals
                 .first()
-                .is_none_or(|a| a.is("list") || a.is("show")),
+                .is_some_and(|a| a.is("list") || a.is("show")),
             "remote" => {
                 positionals.is_empty() || positionals.first().is_some_and(|a| a.is("get-url"))
             }
@@ -1693,13 +1874,42 @@ impl Walker<'_> {
     fn allowlisted_cmd(&mut self, name: &str, spec: &Spec, args: &[Arg]) {
         let mut positionals: Vec<&Arg> = Vec::new();
         let mut pattern_given = false;
+        let mut recursive = false;
         let mut i = 0;
         let mut end_of_flags = false;
+        if name == "printf"
+            && args
+                .first()
+                .and_then(|a| a.lit.as_deref())
+                .is_some_and(|l| l.starts_with('-') && l != "--")
+        {
+            // `printf -v NAME` and `-vNAME` assign a variable.
+            self.not_read_only();
+            if let Some(l) = args.first().and_then(|a| a.lit.as_deref()) {
+                let var = l.trim_start_matches("-v");
+                let var = if var.is_empty() {
+                    args.get(1).and_then(|a| a.lit.as_deref()).unwrap_or("")
+                } else {
+                    var
+                };
+                let var = var.split('[').next().unwrap_or(var);
+                if !var.is_empty() {
+                    self.assign_var(var);
+                }
+            }
+        }
+        if args.iter().any(|a| a.starts_with("@"))
+            && !matches!(name, "echo" | "printf" | "grep" | "egrep" | "fgrep" | "rg")
+        {
+            // binutils read `@FILE` as a list of more arguments.
+            self.not_read_only();
+        }
         while i < args.len() {
             let a = &args[i];
             let Some(l) = a.lit.as_deref() else {
                 self.facts.dynamic = true;
                 self.not_read_only();
+                positionals.push(a);
                 i += 1;
                 continue;
             };
@@ -1731,8 +1941,14 @@ impl Walker<'_> {
             if l.starts_with("--") {
                 if spec.forbidden.contains(&flag)
                     || spec.allowed.is_some_and(|al| !al.contains(&flag))
+                    || dangerous_long(name, flag, spec.forbidden)
                 {
                     self.not_read_only();
+                }
+                if matches!(flag, "--recursive" | "--dereference-recursive")
+                    || (flag == "--directories" && l.ends_with("=recurse"))
+                {
+                    recursive = true;
                 }
                 if matches!(flag, "--regexp" | "--file") {
                     pattern_given = true;
@@ -1770,6 +1986,13 @@ impl Walker<'_> {
             let mut consumed_next = false;
             for (k, c) in chars.iter().enumerate() {
                 let f = format!("-{c}");
+                if matches!(name, "grep" | "egrep" | "fgrep") && (*c == 'r' || *c == 'R') {
+                    recursive = true;
+                    if *c == 'R' {
+                        // -R follows every symlink, out of the workspace.
+                        self.not_read_only();
+                    }
+                }
                 if spec.forbidden.contains(&f.as_str())
                     || spec.allowed.is_some_and(|al| !al.contains(&f.as_str()))
                 {
@@ -1807,11 +2030,27 @@ impl Walker<'_> {
                 // secret named for display is still worth knowing.
                 for a in &positionals {
                     if let Some(l) = &a.lit {
-                        if self.ctx.classify(self.cfg, l).secret
-                            && (l.contains('/') || l.starts_with('.') || l.starts_with('~'))
+                        if (l.contains('/') || l.starts_with('.') || l.starts_with('~'))
+                            && self.ctx.classify(self.cfg, l).secret
                         {
                             self.facts.secret_mention = true;
                         }
+                        self.note_guard_mention(l);
+                        // Terminal control sequences in output can rewrite what a person
+                        // sees (`echo $'\e[2J'`, `printf '\033]52;…'`).
+                        let escapes = [
+                            "\\e", "\\033", "\\x1b", "\\x1B", "\\u001b", "\\x9b", "\\233", "\\E",
+                        ];
+                        if l.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+                            || (matches!(name, "printf" | "echo")
+                                && escapes.iter().any(|e| l.contains(e)))
+                        {
+                            self.not_read_only();
+                            self.facts.hidden_text = true;
+                        }
+                    }
+                    if matches!(name, "test" | "[") {
+                        self.arithmetic_operand(a);
                     }
                 }
                 Vec::new()
@@ -1825,9 +2064,134 @@ impl Walker<'_> {
             spec.positionals,
             Positionals::Content | Positionals::PatternThenContent
         );
+        if recursive {
+            self.recursive_read(&files);
+        }
         for f in files {
             self.read_path(f, content);
         }
+    }
+
+    /// `grep -r`: a recursive read sees every file below its roots, so the roots must hold no
+    /// secret. Checked on the file system (bounded); without file-system access it asks.
+    fn recursive_read(&mut self, roots: &[&Arg]) {
+        const BUDGET: usize = 20_000;
+        let dot = Arg::literal(".");
+        let roots: Vec<&Arg> = if roots.is_empty() {
+            vec![&dot]
+        } else {
+            roots.to_vec()
+        };
+        if !self.cfg.resolve_symlinks {
+            self.not_read_only();
+            return;
+        }
+        let mut seen = 0usize;
+        for root in roots {
+            let Some(l) = &root.lit else {
+                self.not_read_only();
+                continue;
+            };
+            let class = self.ctx.classify(self.cfg, l);
+            if class.secret_ancestor || class.secret {
+                self.facts.secret_read = true;
+                continue;
+            }
+            let mut stack = vec![std::path::PathBuf::from(&class.path)];
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else {
+                    continue;
+                };
+                for e in entries.flatten() {
+                    seen += 1;
+                    if seen > BUDGET {
+                        self.not_read_only();
+                        self.facts.not_understood(
+                            "recursive read of a tree too large to check for secrets",
+                        );
+                        return;
+                    }
+                    let path = e.path();
+                    let text = path.display().to_string();
+                    if self.ctx.classify(self.cfg, &text).secret {
+                        self.facts.secret_mention = true;
+                        self.not_read_only();
+                    }
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        stack.push(path);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Reads the configuration of the repository git would use from the current directory
+    /// and reports whether it names anything git runs. Without file-system access, assumes
+    /// it does not (the analysis is then a pure function of the command text).
+    fn repository_runs_code(&self) -> bool {
+        if !self.cfg.resolve_symlinks || self.ctx.cwd_unknown {
+            return false;
+        }
+        let mut dir = Some(self.ctx.cwd.as_path());
+        while let Some(d) = dir {
+            let dotgit = d.join(".git");
+            let config = if dotgit.is_dir() {
+                Some(dotgit.join("config"))
+            } else if dotgit.is_file() {
+                // A worktree or submodule: `gitdir: PATH`.
+                std::fs::read_to_string(&dotgit).ok().and_then(|t| {
+                    t.strip_prefix("gitdir:").map(|p| {
+                        let p = std::path::PathBuf::from(p.trim());
+                        let p = if p.is_absolute() { p } else { d.join(p) };
+                        p.join("config")
+                    })
+                })
+            } else if d.join("HEAD").is_file()
+                && d.join("objects").is_dir()
+                && d.join("config").is_file()
+            {
+                // The directory is itself a (bare) repository.
+                Some(d.join("config"))
+            } else {
+                None
+            };
+            if let Some(config) = config {
+                let text = match std::fs::metadata(&config) {
+                    Ok(m) if m.len() > 1024 * 1024 => return true,
+                    Ok(_) => std::fs::read_to_string(&config)
+                        .unwrap_or_default()
+                        .to_ascii_lowercase(),
+                    Err(_) => return false,
+                };
+                const RUNS: &[&str] = &[
+                    "fsmonitor",
+                    "pager",
+                    "external",
+                    "textconv",
+                    "hookspath",
+                    "sshcommand",
+                    "[filter",
+                    "command",
+                    "editor",
+                    "askpass",
+                    "gitproxy",
+                    "[include",
+                    "[includeif",
+                    "worktree",
+                    "attributesfile",
+                    "difftool",
+                    "mergetool",
+                    "[credential",
+                    "program",
+                    "[core \"",
+                    "untrackedcache",
+                    "helper",
+                ];
+                return RUNS.iter().any(|k| text.contains(k));
+            }
+            dir = d.parent();
+        }
+        false
     }
 
     fn kill_targets(&mut self, name: &str, args: &[Arg]) {

@@ -11,8 +11,11 @@ pub(crate) struct Arg {
     pub lit: Option<String>,
     /// The source text, for messages.
     pub raw: String,
-    /// Unquoted glob characters appear (`*`, `?`, `[`).
+    /// Unquoted glob characters appear (`*`, `?`, `[…]`).
     pub glob: bool,
+    /// The literal parts with `*` where the value is unknown (`/proc/$PPID/environ` →
+    /// `/proc/*/environ`): what a dynamic word could at most be.
+    pub skeleton: String,
 }
 
 impl Arg {
@@ -21,6 +24,7 @@ impl Arg {
             lit: None,
             raw: raw.to_string(),
             glob: false,
+            skeleton: "*".into(),
         }
     }
     pub fn literal(s: &str) -> Arg {
@@ -28,6 +32,7 @@ impl Arg {
             lit: Some(s.to_string()),
             raw: s.to_string(),
             glob: false,
+            skeleton: s.to_string(),
         }
     }
     pub fn is(&self, s: &str) -> bool {
@@ -254,6 +259,7 @@ impl Walker<'_> {
         let mut glob = false;
         self.pieces(pieces, raw, &mut out, &mut dynamic, &mut glob, false);
         Arg {
+            skeleton: out.clone(),
             lit: (!dynamic).then_some(out),
             raw: raw.to_string(),
             glob,
@@ -273,7 +279,10 @@ impl Walker<'_> {
             match &p.piece {
                 WordPiece::Text(t) => {
                     if !quoted {
-                        if t.contains(['*', '?', '[']) {
+                        if t.contains(['*', '?'])
+                            || t.find('[')
+                                .is_some_and(|i| t[i..].contains(']') && t.len() > 1)
+                        {
                             *glob = true;
                         }
                         // Brace expansion (`{rm,-rf,x}`, `{1..3}`) produces words we do not
@@ -301,7 +310,10 @@ impl Walker<'_> {
                         }
                     }
                     TildeExpr::WorkingDir => out.push_str(&self.ctx.cwd.display().to_string()),
-                    _ => *dynamic = true,
+                    _ => {
+                        *dynamic = true;
+                        out.push('*');
+                    }
                 },
                 WordPiece::ParameterExpansion(e) => {
                     self.parameter(e, p, raw, out, dynamic);
@@ -310,6 +322,7 @@ impl Walker<'_> {
                     self.facts.substitution = true;
                     self.read_only = false;
                     *dynamic = true;
+                    out.push('*');
                     let s = if matches!(p.piece, WordPiece::BackquotedCommandSubstitution(_)) {
                         s.replace("\\`", "`")
                             .replace("\\\\", "\\")
@@ -327,6 +340,7 @@ impl Walker<'_> {
                 }
                 WordPiece::ArithmeticExpression(e) => {
                     *dynamic = true;
+                    out.push('*');
                     self.arith(&e.value);
                 }
             }
@@ -377,12 +391,14 @@ impl Walker<'_> {
                             self.facts.dynamic = true;
                         }
                         *dynamic = true;
+                        out.push('*');
                     }
                 }
             }
             None => {
                 // `${!PREFIX*}` and `${!arr[@]}` list names.
                 *dynamic = true;
+                out.push('*');
             }
         }
     }

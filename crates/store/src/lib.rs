@@ -1,0 +1,433 @@
+//! Assent's durable state, through sqlx (SQLite embedded; the same queries are written to
+//! port to PostgreSQL).
+//!
+//! Owns the schema and its versioned migrations, the row formats, and the audit hash chain:
+//! each event's hash is SHA-256 over the previous hash and the event's canonical JSON body,
+//! which itself carries its sequence number. Every write happens inside one `BEGIN IMMEDIATE`
+//! transaction, so several processes (hooks, the approver CLI, a server) serialise on the
+//! database and the chain never forks. Commits are `synchronous = FULL`: an event is on disk
+//! before its writer is answered.
+//!
+//! Invariants, stated as absences: no policy, no analysis, no redaction decisions (callers
+//! hand in already-redacted JSON), no clock (callers pass times).
+
+mod audit;
+mod schema;
+
+pub use audit::{verify_rows, ChainBreak, VerifyReport, GENESIS};
+
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database schema version {found} is newer than this assent ({known}); upgrade assent")]
+    TooNew { found: i64, known: i64 },
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// A stored approval request.
+#[derive(Debug, Clone)]
+pub struct RequestRow {
+    pub id: i64,
+    pub created_ms: i64,
+    pub session: String,
+    pub principal: String,
+    /// JSON: every field the gateway keeps (action, facts, decision, chain, approval state).
+    pub body: Value,
+    pub state: String,
+    pub deadline_ms: i64,
+    pub digest: String,
+    pub token_hash: Option<String>,
+    pub token_expires_ms: Option<i64>,
+    pub token_used: bool,
+}
+
+/// A stored grant ("ask once" leaves one behind).
+#[derive(Debug, Clone)]
+pub struct GrantRow {
+    pub id: i64,
+    pub digest: String,
+    pub principal: String,
+    pub session: Option<String>,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+    pub request_id: i64,
+    pub created_by: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+/// One open write transaction. Dropping it without [`Tx::commit`] rolls back.
+pub struct Tx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+}
+
+/// How long a writer waits for another to finish before giving up (and failing closed).
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database at `path` and migrates it.
+    pub async fn open(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(0)
+            .connect_with(options)
+            .await?;
+        let store = Store { pool };
+        schema::migrate(&store.pool).await?;
+        Ok(store)
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a write transaction that holds the database's write lock from the start.
+    pub async fn begin(&self) -> Result<Tx> {
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(Tx { tx })
+    }
+
+    pub async fn request(&self, id: i64) -> Result<Option<RequestRow>> {
+        let row = sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(request_from_row).transpose()
+    }
+
+    /// Requests in a state, oldest first.
+    pub async fn requests_in_state(&self, state: &str, limit: i64) -> Result<Vec<RequestRow>> {
+        let rows = sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests WHERE state = ? ORDER BY id LIMIT ?")
+            .bind(state)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(request_from_row).collect()
+    }
+
+    pub async fn requests_after(&self, id: i64) -> Result<Vec<RequestRow>> {
+        let rows = sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests WHERE id > ? ORDER BY id LIMIT 100")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter().map(request_from_row).collect()
+    }
+
+    /// Just the state and deadline: what a waiter polls.
+    pub async fn request_state(&self, id: i64) -> Result<Option<(String, i64)>> {
+        let row = sqlx::query("SELECT state, deadline_ms FROM requests WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))))
+    }
+
+    pub async fn grants(&self, include_inactive: bool, now_ms: i64) -> Result<Vec<GrantRow>> {
+        let sql = if include_inactive {
+            "SELECT id, digest, principal, session, created_ms, expires_ms, revoked_ms, request_id, created_by, summary FROM grants ORDER BY id"
+        } else {
+            "SELECT id, digest, principal, session, created_ms, expires_ms, revoked_ms, request_id, created_by, summary FROM grants WHERE revoked_ms IS NULL AND expires_ms > ? ORDER BY id"
+        };
+        let rows = sqlx::query(sql).bind(now_ms).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(grant_from_row).collect())
+    }
+
+    /// Audit events in order, as (seq, body, hash), from `after` (exclusive), at most `limit`.
+    pub async fn events(&self, after: i64, limit: i64) -> Result<Vec<(i64, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT seq, body, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+
+    /// The recorded chain head (last sequence number and hash), if any event was written.
+    pub async fn head(&self) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Latest stored policy version: (version, digest).
+    pub async fn latest_policy(&self) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query(
+            "SELECT version, digest FROM policy_versions ORDER BY version DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    pub async fn policy_versions(&self) -> Result<Vec<(i64, String, i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT version, digest, created_ms, note FROM policy_versions ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    pub async fn policy_source(&self, version: i64) -> Result<Option<Value>> {
+        let row = sqlx::query("SELECT source FROM policy_versions WHERE version = ?")
+            .bind(version)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            serde_json::from_str::<Value>(&r.get::<String, _>(0))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+        .transpose()
+    }
+}
+
+fn request_from_row(r: sqlx::sqlite::SqliteRow) -> Result<RequestRow> {
+    let body: String = r.get(4);
+    Ok(RequestRow {
+        id: r.get(0),
+        created_ms: r.get(1),
+        session: r.get(2),
+        principal: r.get(3),
+        body: serde_json::from_str(&body)
+            .map_err(|e| StoreError::Corrupt(format!("request body: {e}")))?,
+        state: r.get(5),
+        deadline_ms: r.get(6),
+        digest: r.get(7),
+        token_hash: r.get(8),
+        token_expires_ms: r.get(9),
+        token_used: r.get::<i64, _>(10) != 0,
+    })
+}
+
+fn grant_from_row(r: sqlx::sqlite::SqliteRow) -> GrantRow {
+    GrantRow {
+        id: r.get(0),
+        digest: r.get(1),
+        principal: r.get(2),
+        session: r.get(3),
+        created_ms: r.get(4),
+        expires_ms: r.get(5),
+        revoked_ms: r.get(6),
+        request_id: r.get(7),
+        created_by: r.get(8),
+        summary: r.get(9),
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Appends one audit event. `body` must not contain `seq`, `prev` or `hash`: they are
+    /// added here. Returns the sequence number.
+    pub async fn append(&mut self, mut body: serde_json::Map<String, Value>) -> Result<i64> {
+        let head = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let (prev_seq, prev_hash): (i64, String) = match head {
+            Some(r) => (r.get(0), r.get(1)),
+            None => (0, GENESIS.to_string()),
+        };
+        let seq = prev_seq + 1;
+        body.insert("seq".into(), Value::from(seq));
+        body.insert("prev".into(), Value::String(prev_hash.clone()));
+        let text = audit::canonical(&Value::Object(body));
+        let hash = audit::chain_hash(&prev_hash, &text);
+        sqlx::query("INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)")
+            .bind(seq)
+            .bind(&text)
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("INSERT INTO chain_head (id, seq, hash) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash")
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(seq)
+    }
+
+    pub async fn insert_request(
+        &mut self,
+        created_ms: i64,
+        session: &str,
+        principal: &str,
+        body: &Value,
+        deadline_ms: i64,
+        digest: &str,
+        token_hash: &str,
+    ) -> Result<i64> {
+        let r = sqlx::query("INSERT INTO requests (created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_used) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0) RETURNING id")
+            .bind(created_ms)
+            .bind(session)
+            .bind(principal)
+            .bind(body.to_string())
+            .bind(deadline_ms)
+            .bind(digest)
+            .bind(token_hash)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(r.get(0))
+    }
+
+    pub async fn request(&mut self, id: i64) -> Result<Option<RequestRow>> {
+        let row = sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(request_from_row).transpose()
+    }
+
+    pub async fn update_request(
+        &mut self,
+        id: i64,
+        state: &str,
+        body: &Value,
+        deadline_ms: i64,
+        token_expires_ms: Option<i64>,
+    ) -> Result<()> {
+        sqlx::query("UPDATE requests SET state = ?, body = ?, deadline_ms = ?, token_expires_ms = ? WHERE id = ?")
+            .bind(state)
+            .bind(body.to_string())
+            .bind(deadline_ms)
+            .bind(token_expires_ms)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Spends the token of an approved request: succeeds once, only with the right secret
+    /// hash and digest, only before expiry.
+    pub async fn redeem(
+        &mut self,
+        id: i64,
+        token_hash: &str,
+        digest: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
+        let r = sqlx::query("UPDATE requests SET token_used = 1 WHERE id = ? AND state = 'approved' AND token_hash = ? AND digest = ? AND token_used = 0 AND token_expires_ms > ?")
+            .bind(id)
+            .bind(token_hash)
+            .bind(digest)
+            .bind(now_ms)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    pub async fn insert_grant(&mut self, g: &GrantRow) -> Result<i64> {
+        let r = sqlx::query("INSERT INTO grants (digest, principal, session, created_ms, expires_ms, request_id, created_by, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id")
+            .bind(&g.digest)
+            .bind(&g.principal)
+            .bind(&g.session)
+            .bind(g.created_ms)
+            .bind(g.expires_ms)
+            .bind(g.request_id)
+            .bind(&g.created_by)
+            .bind(&g.summary)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(r.get(0))
+    }
+
+    /// An active grant for this digest and principal, valid in this session.
+    pub async fn find_grant(
+        &mut self,
+        digest: &str,
+        principal: &str,
+        session: &str,
+        now_ms: i64,
+    ) -> Result<Option<GrantRow>> {
+        let row = sqlx::query("SELECT id, digest, principal, session, created_ms, expires_ms, revoked_ms, request_id, created_by, summary FROM grants WHERE digest = ? AND principal = ? AND (session IS NULL OR session = ?) AND revoked_ms IS NULL AND expires_ms > ? ORDER BY id LIMIT 1")
+            .bind(digest)
+            .bind(principal)
+            .bind(session)
+            .bind(now_ms)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(grant_from_row))
+    }
+
+    pub async fn revoke_grant(&mut self, id: i64, now_ms: i64) -> Result<Option<GrantRow>> {
+        let row = sqlx::query("SELECT id, digest, principal, session, created_ms, expires_ms, revoked_ms, request_id, created_by, summary FROM grants WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(g) = row.map(grant_from_row) else {
+            return Ok(None);
+        };
+        if g.revoked_ms.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "grant {id} is already revoked"
+            )));
+        }
+        sqlx::query("UPDATE grants SET revoked_ms = ? WHERE id = ?")
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Some(g))
+    }
+
+    pub async fn insert_policy_version(
+        &mut self,
+        digest: &str,
+        source: &Value,
+        created_ms: i64,
+        note: &str,
+    ) -> Result<i64> {
+        let r = sqlx::query("INSERT INTO policy_versions (digest, source, created_ms, note) VALUES (?, ?, ?, ?) RETURNING version")
+            .bind(digest)
+            .bind(source.to_string())
+            .bind(created_ms)
+            .bind(note)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(r.get(0))
+    }
+
+    pub async fn latest_policy(&mut self) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query(
+            "SELECT version, digest FROM policy_versions ORDER BY version DESC LIMIT 1",
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+}

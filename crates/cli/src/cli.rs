@@ -28,11 +28,178 @@ pub enum Command {
     Check(CheckArgs),
     /// Write the default policy and a starter assent.toml into Assent's home.
     Init(InitArgs),
-    /// Validate, show, list and roll back policies.
+    /// Validate, show and list policies.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Run as an agent hook (reads the hook's JSON on stdin, answers on stdout).
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
+    /// List pending approval requests.
+    Pending(ListArgs),
+    /// Show everything about one request: who asks, exactly what would run, why it asks.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Approve a pending request.
+    Approve {
+        id: i64,
+        /// Why (recorded in the audit log).
+        #[arg(long)]
+        reason: Option<String>,
+        /// Leave a grant for the same action: `session` or a duration (`30m`, `1h`, `2d`).
+        #[arg(long = "for", value_name = "session|DURATION")]
+        grant: Option<String>,
+        /// Approve as this principal (default: the local approver in assent.toml).
+        #[arg(long = "as", value_name = "NAME")]
+        as_: Option<String>,
+    },
+    /// Deny a pending request.
+    Deny {
+        id: i64,
+        /// Why (recorded, and shown to the agent).
+        #[arg(long)]
+        reason: String,
+        #[arg(long = "as", value_name = "NAME")]
+        as_: Option<String>,
+    },
+    /// Show each new request as it arrives and answer it: a (approve), d (deny), s (skip).
+    Watch {
+        #[arg(long = "as", value_name = "NAME")]
+        as_: Option<String>,
+    },
+    /// List grants left by "ask once" approvals.
+    Grants {
+        /// Include expired and revoked grants.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Revoke a grant.
+    Revoke {
+        grant: i64,
+        #[arg(long = "as", value_name = "NAME")]
+        as_: Option<String>,
+    },
+    /// Query, export and verify the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Run a command only if policy allows it or a person approves it, with secrets scrubbed
+    /// from its environment.
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum ListFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Claude Code PreToolUse hook. Waits for approval on `ask`; always answers allow or deny
+    /// (as JSON on stdout) before --max-wait; denies on every error.
+    ClaudeCode {
+        /// Longest wait for a person, in seconds. Set the hook's `timeout` in
+        /// .claude/settings.json above this (assent init --claude-code does).
+        #[arg(long, default_value_t = 290)]
+        max_wait: u64,
+        /// Principal the agent acts as (default: the local agent in assent.toml).
+        #[arg(long)]
+        principal: Option<String>,
+        /// Policy directory (default: ASSENT_HOME/policy, else the shipped default).
+        #[arg(long)]
+        policy: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
+pub enum AuditFormat {
+    Table,
+    Jsonl,
+    Csv,
+    Ocsf,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct AuditFilter {
+    /// Events at or after this time (RFC 3339, or an age such as 30m, 2h, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Events at or before this time (RFC 3339, or an age).
+    #[arg(long)]
+    pub until: Option<String>,
+    #[arg(long)]
+    pub principal: Option<String>,
+    #[arg(long)]
+    pub kind: Option<String>,
+    #[arg(long)]
+    pub decision: Option<String>,
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Events of one approval request.
+    #[arg(long)]
+    pub request: Option<i64>,
+    /// Events of one type (request, decision, approval, denial, expiry, ...).
+    #[arg(long)]
+    pub event: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print matching events (a table by default).
+    Query {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, value_enum, default_value = "table")]
+        format: AuditFormat,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+    },
+    /// Export events as JSON Lines, CSV (formula-injection safe) or OCSF-shaped JSON.
+    Export {
+        #[command(flatten)]
+        filter: AuditFilter,
+        #[arg(long, value_enum)]
+        format: AuditFormat,
+        /// Write here instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Walk the hash chain; exit 65 and name the first bad event if it is broken.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// Action kind (default: shell).
+    #[arg(long, default_value = "shell")]
+    pub kind: String,
+    /// Longest wait for a person, in seconds.
+    #[arg(long, default_value_t = 300)]
+    pub max_wait: u64,
+    #[arg(long)]
+    pub principal: Option<String>,
+    /// Keep these variables even though they look secret (repeatable).
+    #[arg(long = "keep-env", value_name = "NAME")]
+    pub keep_env: Vec<String>,
+    /// The command and its arguments.
+    #[arg(last = true, required = true)]
+    pub argv: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -54,6 +221,12 @@ pub struct InitArgs {
     /// Overwrite existing policy files.
     #[arg(long)]
     pub force: bool,
+    /// Print the Claude Code hook configuration (or merge it into --settings FILE).
+    #[arg(long)]
+    pub claude_code: bool,
+    /// A Claude Code settings file to merge the hook into (created if missing).
+    #[arg(long, requires = "claude_code")]
+    pub settings: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -4,10 +4,11 @@
 //! need `has` checks and a missing fact can never read as "safe". Each field is documented with
 //! the question it answers; the policy context is built field by field from this struct.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Facts {
     // --- the action itself
     pub tool: String,

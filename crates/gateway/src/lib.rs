@@ -1,9 +1,17 @@
-//! The gateway: the one path every front end (CLI `check`, hook, server, MCP proxy, exec,
-//! Python) drives an action through.
+//! The gateway: the one path every front end (CLI `check`, hook, approver CLI, `exec`, later
+//! the server, MCP proxy and Python) drives an action through.
 //!
-//! [`Engine`] is the stateless half: adapt → analyse → decide, with no store and no clock.
-//! It is what `assent check` uses and what the stateful gateway wraps.
+//! [`Engine`] is the stateless half: adapt → analyse → decide, with no store and no clock;
+//! `assent check` uses it alone. [`Gateway`] wraps it with the store: requests, approvals,
+//! grants, tokens and the audit log, each change and its audit event in one transaction.
 
 mod engine;
+pub mod files;
+mod gateway;
 
+pub use assent_analyze::EnvMatcher;
 pub use engine::{Engine, EngineError, Evaluation, Locations};
+pub use gateway::{
+    db_path, env_redactor, now_ms, policy_source, summarize, Gateway, GatewayError, GrantScope,
+    Outcome, Pending, Requested, WaitEnd,
+};

@@ -68,6 +68,21 @@ pub struct GrantRow {
     pub summary: String,
 }
 
+/// Filters for [`Store::query_events`]; `None` matches everything.
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub after_seq: i64,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub principal: Option<String>,
+    pub kind: Option<String>,
+    pub decision: Option<String>,
+    pub severity: Option<String>,
+    pub event: Option<String>,
+    pub request: Option<i64>,
+    pub limit: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -169,6 +184,51 @@ impl Store {
             .into_iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect())
+    }
+
+    /// Audit events matching a filter, in order: (seq, body).
+    pub async fn query_events(&self, f: &EventFilter) -> Result<Vec<(i64, String)>> {
+        let mut sql = String::from("SELECT seq, body FROM audit_events WHERE seq > ?");
+        if f.since_ms.is_some() {
+            sql.push_str(" AND time_ms >= ?");
+        }
+        if f.until_ms.is_some() {
+            sql.push_str(" AND time_ms <= ?");
+        }
+        for (col, v) in [
+            ("principal", &f.principal),
+            ("kind", &f.kind),
+            ("decision", &f.decision),
+            ("severity", &f.severity),
+            ("event", &f.event),
+        ] {
+            if v.is_some() {
+                sql.push_str(&format!(" AND {col} = ?"));
+            }
+        }
+        if f.request.is_some() {
+            sql.push_str(" AND request_id = ?");
+        }
+        sql.push_str(" ORDER BY seq LIMIT ?");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(f.after_seq);
+        if let Some(v) = f.since_ms {
+            q = q.bind(v);
+        }
+        if let Some(v) = f.until_ms {
+            q = q.bind(v);
+        }
+        for v in [&f.principal, &f.kind, &f.decision, &f.severity, &f.event]
+            .into_iter()
+            .flatten()
+        {
+            q = q.bind(v.clone());
+        }
+        if let Some(r) = f.request {
+            q = q.bind(r);
+        }
+        q = q.bind(f.limit);
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     /// The recorded chain head (last sequence number and hash), if any event was written.

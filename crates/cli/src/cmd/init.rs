@@ -1,10 +1,19 @@
-//! `assent init`: write the default policy and starter settings into Assent's home.
+//! `assent init`: write the default policy and starter settings into Assent's home, and
+//! (with --claude-code) the hook configuration for Claude Code.
 
 use crate::cli::InitArgs;
 use crate::exit::Exit;
 use assent_gateway::Locations;
+use serde_json::{json, Value};
+
+/// Seconds Claude Code waits for the hook; the hook's own --max-wait stays below it.
+const HOOK_TIMEOUT_S: u64 = 300;
+const HOOK_MAX_WAIT_S: u64 = 290;
 
 pub fn run(loc: &Locations, args: InitArgs) -> anyhow::Result<Exit> {
+    if args.claude_code {
+        return claude_code(loc, args.settings.as_deref());
+    }
     let dir = loc.assent_home.join("policy");
     std::fs::create_dir_all(&dir)?;
     let files = [
@@ -23,5 +32,75 @@ pub fn run(loc: &Locations, args: InitArgs) -> anyhow::Result<Exit> {
         std::fs::write(&path, text)?;
         eprintln!("assent: wrote {}", path.display());
     }
+    Ok(Exit::Ok)
+}
+
+fn hook_command(loc: &Locations) -> String {
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "assent".into());
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    format!(
+        "{} --home {} hook claude-code --max-wait {HOOK_MAX_WAIT_S}",
+        quote(&exe),
+        quote(&loc.assent_home.display().to_string())
+    )
+}
+
+fn claude_code(loc: &Locations, settings: Option<&std::path::Path>) -> anyhow::Result<Exit> {
+    let entry = json!({
+        "matcher": "*",
+        "hooks": [{"type": "command", "command": hook_command(loc), "timeout": HOOK_TIMEOUT_S}]
+    });
+    let Some(path) = settings else {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"hooks": {"PreToolUse": [entry]}}))?
+        );
+        return Ok(Exit::Ok);
+    };
+    let mut doc: Value = match std::fs::read_to_string(path) {
+        Ok(text) if text.trim().is_empty() => json!({}),
+        Ok(text) => serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("{} is not valid JSON ({e}); not changed", path.display())
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({}),
+        Err(e) => return Err(e.into()),
+    };
+    let Some(obj) = doc.as_object_mut() else {
+        anyhow::bail!("{} is not a JSON object; not changed", path.display());
+    };
+    let hooks = obj.entry("hooks").or_insert_with(|| json!({}));
+    let Some(hooks) = hooks.as_object_mut() else {
+        anyhow::bail!(
+            "`hooks` in {} is not an object; not changed",
+            path.display()
+        );
+    };
+    let pre = hooks.entry("PreToolUse").or_insert_with(|| json!([]));
+    let Some(list) = pre.as_array_mut() else {
+        anyhow::bail!(
+            "`hooks.PreToolUse` in {} is not a list; not changed",
+            path.display()
+        );
+    };
+    // Replace an earlier Assent entry rather than adding a second one.
+    list.retain(|e| {
+        !e["hooks"].as_array().is_some_and(|h| {
+            h.iter().any(|x| {
+                x["command"]
+                    .as_str()
+                    .is_some_and(|c| c.contains(" hook claude-code"))
+            })
+        })
+    });
+    list.push(entry);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_extension("json.assent-tmp");
+    std::fs::write(&tmp, serde_json::to_string_pretty(&doc)? + "\n")?;
+    std::fs::rename(&tmp, path)?;
+    eprintln!("assent: added the PreToolUse hook to {}", path.display());
     Ok(Exit::Ok)
 }

@@ -1,0 +1,276 @@
+//! `assent audit query|export|verify`.
+
+use crate::cli::{AuditCommand, AuditFilter, AuditFormat};
+use crate::exit::Exit;
+use assent_gateway::{now_ms, Locations};
+use assent_store::{EventFilter, Store, VerifyReport};
+use serde_json::{json, Value};
+use std::io::Write;
+
+pub fn run(loc: &Locations, cmd: AuditCommand) -> anyhow::Result<Exit> {
+    let rt = super::runtime()?;
+    rt.block_on(async move {
+        let db = assent_gateway::db_path(&loc.assent_home);
+        if !db.exists() {
+            anyhow::bail!(
+                "no audit log at {} (nothing has been decided with this home yet)",
+                db.display()
+            );
+        }
+        let store = Store::open(&db).await?;
+        match cmd {
+            AuditCommand::Verify => verify(&store).await,
+            AuditCommand::Query {
+                filter,
+                format,
+                limit,
+            } => {
+                let f = to_filter(&filter, limit)?;
+                let mut out = std::io::stdout().lock();
+                write_events(&store, f, format, &mut out).await?;
+                Ok(Exit::Ok)
+            }
+            AuditCommand::Export {
+                filter,
+                format,
+                out,
+            } => {
+                if format == AuditFormat::Table {
+                    anyhow::bail!("export formats are jsonl, csv and ocsf");
+                }
+                let f = to_filter(&filter, i64::MAX)?;
+                match out {
+                    Some(path) => {
+                        let file = std::fs::File::create(&path)?;
+                        let mut w = std::io::BufWriter::new(file);
+                        write_events(&store, f, format, &mut w).await?;
+                        w.flush()?;
+                        eprintln!("assent: wrote {}", path.display());
+                    }
+                    None => {
+                        let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                        write_events(&store, f, format, &mut w).await?;
+                        w.flush()?;
+                    }
+                }
+                Ok(Exit::Ok)
+            }
+        }
+    })
+}
+
+/// RFC 3339, or an age (`30m`, `2h`, `7d`) counted back from now.
+fn parse_time(s: &str) -> anyhow::Result<i64> {
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t.as_millisecond());
+    }
+    let age = super::approver::parse_duration_ms(s).map_err(|_| {
+        anyhow::anyhow!("`{s}` is neither an RFC 3339 time nor an age like 30m, 2h, 7d")
+    })?;
+    Ok(now_ms() - age)
+}
+
+fn to_filter(f: &AuditFilter, limit: i64) -> anyhow::Result<EventFilter> {
+    Ok(EventFilter {
+        after_seq: 0,
+        since_ms: f.since.as_deref().map(parse_time).transpose()?,
+        until_ms: f.until.as_deref().map(parse_time).transpose()?,
+        principal: f.principal.clone(),
+        kind: f.kind.clone(),
+        decision: f.decision.clone(),
+        severity: f.severity.clone(),
+        event: f.event.clone(),
+        request: f.request,
+        limit,
+    })
+}
+
+const CSV_COLUMNS: &[&str] = &[
+    "seq",
+    "time",
+    "event",
+    "principal",
+    "chain",
+    "approver",
+    "request_id",
+    "digest",
+    "kind",
+    "tool",
+    "session",
+    "summary",
+    "decision",
+    "rule",
+    "severity",
+    "policy_version",
+    "reason",
+    "hash_prev",
+];
+
+/// A CSV cell, quoted, and defused against formula injection: a cell a spreadsheet would
+/// evaluate (`=`, `+`, `-`, `@`, tab, CR) gets a leading apostrophe.
+fn csv_cell(v: &Value) -> String {
+    let s = match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) {
+        format!("'{s}")
+    } else {
+        s
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+fn ocsf(v: &Value) -> Value {
+    let decision = v["decision"].as_str().unwrap_or("");
+    let severity_id = match v["severity"].as_str() {
+        Some("low") => 2,
+        Some("medium") => 3,
+        Some("high") => 4,
+        Some("critical") => 5,
+        _ => 1,
+    };
+    json!({
+        "category_uid": 6, "category_name": "Application Activity",
+        "class_uid": 6003, "class_name": "API Activity",
+        "activity_id": 99, "activity_name": v["event"],
+        "type_uid": 600399,
+        "time": v["time_ms"], "time_dt": v["time"],
+        "severity_id": severity_id, "severity": v["severity"],
+        "status": match decision { "allow" => "Success", "deny" => "Failure", _ => "Other" },
+        "status_detail": v["reason"],
+        "actor": {"user": {"name": v["principal"], "type": "agent"}, "authorizations": [{"decision": decision, "policy": {"name": v["rule"], "version": v["policy_version"]}}]},
+        "api": {"operation": v["tool"], "request": {"uid": v["request_id"]}},
+        "resources": [{"type": v["kind"], "data": {"summary": v["summary"], "digest": v["digest"]}}],
+        "metadata": {"product": {"name": "Assent", "vendor_name": "Assent"}, "version": "1.1.0", "uid": v["seq"], "correlation_uid": v["session"]},
+        "unmapped": {"approver": v["approver"], "chain": v["chain"], "detail": v["detail"], "prev_hash": v["prev"]},
+    })
+}
+
+async fn write_events(
+    store: &Store,
+    mut f: EventFilter,
+    format: AuditFormat,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let mut remaining = f.limit;
+    let total_limit = f.limit;
+    if format == AuditFormat::Csv {
+        writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+    }
+    if format == AuditFormat::Table {
+        writeln!(
+            out,
+            "{:>6}  {:<20} {:<16} {:<12} {:<9} {:<6} {:<20} SUMMARY",
+            "SEQ", "TIME", "EVENT", "PRINCIPAL", "KIND", "DEC", "RULE"
+        )?;
+    }
+    loop {
+        f.limit = remaining.min(5000);
+        if f.limit <= 0 {
+            break;
+        }
+        let rows = store.query_events(&f).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (seq, body) in &rows {
+            let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            match format {
+                AuditFormat::Jsonl => writeln!(out, "{body}")?,
+                AuditFormat::Ocsf => writeln!(out, "{}", ocsf(&v))?,
+                AuditFormat::Csv => {
+                    let cells: Vec<String> = CSV_COLUMNS
+                        .iter()
+                        .map(|c| match *c {
+                            "hash_prev" => csv_cell(&v["prev"]),
+                            "chain" => csv_cell(&Value::String(
+                                v["chain"]
+                                    .as_array()
+                                    .map(|a| {
+                                        a.iter()
+                                            .filter_map(Value::as_str)
+                                            .collect::<Vec<_>>()
+                                            .join(">")
+                                    })
+                                    .unwrap_or_default(),
+                            )),
+                            c => csv_cell(&v[c]),
+                        })
+                        .collect();
+                    writeln!(out, "{}", cells.join(","))?;
+                }
+                AuditFormat::Table => {
+                    let s = |k: &str| assent_core::text::escape_line(v[k].as_str().unwrap_or(""));
+                    let summary: String = s("summary").chars().take(60).collect();
+                    writeln!(
+                        out,
+                        "{:>6}  {:<20} {:<16} {:<12} {:<9} {:<6} {:<20} {}",
+                        seq,
+                        s("time").chars().take(20).collect::<String>(),
+                        s("event"),
+                        s("principal"),
+                        s("kind"),
+                        s("decision"),
+                        s("rule"),
+                        summary
+                    )?;
+                }
+            }
+            f.after_seq = *seq;
+        }
+        remaining -= rows.len() as i64;
+        if total_limit != i64::MAX && remaining <= 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+async fn verify(store: &Store) -> anyhow::Result<Exit> {
+    let started = std::time::Instant::now();
+    let mut report = VerifyReport::default();
+    let mut after = 0;
+    loop {
+        let rows = store.events(after, 20_000).await?;
+        if rows.is_empty() {
+            break;
+        }
+        after = rows.last().map(|r| r.0).unwrap_or(after);
+        assent_store::verify_rows(
+            &mut report,
+            rows.iter().map(|(s, b, h)| (*s, b.as_str(), h.as_str())),
+        );
+        if report.first_break.is_some() {
+            break;
+        }
+    }
+    if report.first_break.is_none() {
+        // The head records the last event written: a truncated tail shows here.
+        if let Some((seq, hash)) = store.head().await? {
+            if seq != report.last_seq || hash != report.last_hash {
+                report.first_break = Some(assent_store::ChainBreak {
+                    seq: report.last_seq + 1,
+                    problem: format!("the log ends at event {} but event {seq} was written (events deleted from the end)", report.last_seq),
+                });
+            }
+        }
+    }
+    match report.first_break {
+        None => {
+            println!(
+                "ok: {} events verified in {:.3}s; head {} {}",
+                report.events,
+                started.elapsed().as_secs_f64(),
+                report.last_seq,
+                report.last_hash
+            );
+            Ok(Exit::Ok)
+        }
+        Some(b) => {
+            println!("BROKEN at event {}: {}", b.seq, b.problem);
+            Ok(Exit::Tampered)
+        }
+    }
+}

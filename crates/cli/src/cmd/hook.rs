@@ -1,0 +1,125 @@
+//! `assent hook claude-code`: the PreToolUse hook.
+//!
+//! Claude Code reads a decision only when stdout is exactly one JSON object; anything else
+//! (a crash, a signal, garbage, a timeout) lets its permission mode decide, which under
+//! `bypassPermissions` means the tool runs. So every path here ends in exactly one JSON
+//! answer: `allow` only after policy or a person allowed the exact action; `deny` on every
+//! error, including panics and our own deadline (a watchdog thread answers if the main path
+//! has not). Notices go to stderr.
+
+use crate::cli::HookCommand;
+use crate::exit::Exit;
+use assent_gateway::{Gateway, Locations, Outcome, WaitEnd};
+use serde_json::json;
+use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Largest hook input read.
+const MAX_INPUT: u64 = 8 * 1024 * 1024;
+/// Time kept back after --max-wait for the answer itself.
+const GRACE: Duration = Duration::from_secs(3);
+
+static ANSWERED: AtomicBool = AtomicBool::new(false);
+static STDOUT: Mutex<()> = Mutex::new(());
+
+/// Prints the one answer. Later calls do nothing.
+fn answer(allow: bool, reason: &str) -> bool {
+    let _guard = STDOUT.lock();
+    if ANSWERED.swap(true, Ordering::SeqCst) {
+        return true;
+    }
+    let reason = assent_core::redact::redact_shapes(&assent_core::text::escape_line(reason));
+    let out = json!({
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": if allow { "allow" } else { "deny" },
+            "permissionDecisionReason": reason,
+        }
+    });
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{out}").is_ok() && stdout.flush().is_ok()
+}
+
+fn deny_and_exit(reason: &str) -> ! {
+    if answer(false, reason) {
+        std::process::exit(0)
+    }
+    // Could not even write the JSON: exit 2 blocks the tool in every permission mode.
+    eprintln!("assent: {reason}");
+    std::process::exit(2)
+}
+
+pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
+    let HookCommand::ClaudeCode {
+        max_wait,
+        principal,
+        policy,
+    } = cmd;
+    let started = Instant::now();
+    let max_wait = Duration::from_secs(max_wait.min(24 * 3600));
+    // The watchdog answers deny if the main path has not answered in time.
+    std::thread::spawn(move || {
+        std::thread::sleep(max_wait + GRACE);
+        deny_and_exit("assent: the hook ran out of time before a decision; action not run");
+    });
+    let loc = loc.clone();
+    let result =
+        std::panic::catch_unwind(move || decide(&loc, max_wait, started, principal, policy));
+    match result {
+        Ok(Ok((allow, reason))) => {
+            if !answer(allow, &reason) {
+                std::process::exit(2);
+            }
+        }
+        Ok(Err(e)) => deny_and_exit(&format!("assent: {e:#}; action not run")),
+        Err(_) => deny_and_exit("assent: internal error; action not run"),
+    }
+    Exit::Ok
+}
+
+fn decide(
+    loc: &Locations,
+    max_wait: Duration,
+    started: Instant,
+    principal: Option<String>,
+    policy: Option<std::path::PathBuf>,
+) -> anyhow::Result<(bool, String)> {
+    let mut input = String::new();
+    std::io::stdin()
+        .take(MAX_INPUT + 1)
+        .read_to_string(&mut input)?;
+    if input.len() as u64 > MAX_INPUT {
+        anyhow::bail!("hook input larger than {MAX_INPUT} bytes");
+    }
+    let adapted = assent_adapters::from_json_line(input.trim())
+        .map_err(|e| anyhow::anyhow!("invalid hook input: {e}"))?;
+    let rt = super::runtime()?;
+    rt.block_on(async {
+        let gw = Gateway::open(loc, policy.as_deref()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let who = principal.unwrap_or_else(|| gw.policy().settings.local.agent.clone());
+        let requested = gw.decide(&adapted, &who).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let d = &requested.evaluation.decision;
+        match requested.outcome {
+            Outcome::Allowed { grant: None } => Ok((true, format!("assent: allowed by rule `{}`: {}", d.rule(), d.reason))),
+            Outcome::Allowed { grant: Some(g) } => Ok((true, format!("assent: allowed by grant {g}"))),
+            Outcome::Denied => Ok((false, format!("assent: denied by rule `{}`: {}", d.rule(), d.reason))),
+            Outcome::Pending(p) => {
+                eprintln!(
+                    "assent: request {} needs approval ({}): run `assent approve {}` or `assent deny {} --reason …`",
+                    p.request_id, d.reason, p.request_id, p.request_id
+                );
+                let until = assent_gateway::now_ms() + max_wait.saturating_sub(started.elapsed()).as_millis() as i64;
+                let end = gw.wait(&p, until).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(match end {
+                    WaitEnd::Approved => (true, format!("assent: request {} approved", p.request_id)),
+                    WaitEnd::Denied(why) => (false, format!("assent: request {} denied: {why}", p.request_id)),
+                    WaitEnd::Expired(why) => (false, format!("assent: request {} {why}", p.request_id)),
+                    WaitEnd::GaveUp => (false, format!("assent: request {} was not answered within {}s; action not run", p.request_id, max_wait.as_secs())),
+                    WaitEnd::TokenRefused(why) => (false, format!("assent: request {}: {why}", p.request_id)),
+                })
+            }
+        }
+    })
+}

@@ -70,12 +70,30 @@ impl PathCtx {
     }
 
     pub fn classify(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        if ["+(", "@(", "!(", "*(", "?("]
+            .iter()
+            .any(|x| raw.contains(x))
+        {
+            // extglob: `+(.env)`, `@(a|b)`; `!(x)` could be anything.
+            let mut c = self.classify(cfg, &extglob_to_glob(raw));
+            c.glob = true;
+            return c;
+        }
         let lexical_path = self.absolute(cfg, raw);
-        let glob = raw.contains(['*', '?', '[', '{']);
+        let glob = raw.contains(['*', '?', '[', '{'])
+            || ["+(", "@(", "!("].iter().any(|x| raw.contains(x));
+        // Resolve the path as the kernel would: `link/..` is the parent of the link's
+        // target, not the directory that holds the link.
+        let expanded = expand_tilde(raw, &cfg.home);
+        let joined = if expanded.starts_with('/') {
+            PathBuf::from(&expanded)
+        } else {
+            self.cwd.join(&expanded)
+        };
         let path = if glob {
             lexical_path.clone()
         } else {
-            resolve(cfg, &lexical_path)
+            resolve(cfg, &joined)
         };
         let relative_unknown = self.cwd_unknown && !raw.starts_with('/') && !raw.starts_with('~');
         let inside = !relative_unknown
@@ -91,6 +109,21 @@ impl PathCtx {
             glob,
             ..PathClass::default()
         };
+        if glob && cfg.resolve_symlinks {
+            // What the glob matches on disk right now.
+            for m in expand_glob(&lexical_path) {
+                let c = self.classify(cfg, &m.display().to_string());
+                if c.secret {
+                    class.secret = true;
+                    class.secret_certain = true;
+                }
+                class.guard |= c.guard;
+                class.guard_ancestor |= c.guard_ancestor;
+                if !c.inside_workspace {
+                    class.inside_workspace = false;
+                }
+            }
+        }
         for candidate in [&lexical_path, &path] {
             let is_secret = if glob {
                 glob_may_match_secret(cfg, candidate)
@@ -150,6 +183,104 @@ impl PathCtx {
     }
 }
 
+/// Rewrites bash extglob groups as globset alternations: `@(a|b)`, `+(a|b)`, `?(a|b)`,
+/// `*(a|b)` → `{a,b}` (the optional forms may also be empty); `!(…)` → `*`.
+fn extglob_to_glob(raw: &str) -> String {
+    let mut out = String::new();
+    let chars: Vec<char> = raw.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if matches!(c, '@' | '+' | '?' | '*' | '!') && chars.get(i + 1) == Some(&'(') {
+            if let Some(close) = chars[i + 2..].iter().position(|x| *x == ')') {
+                let inner: String = chars[i + 2..i + 2 + close].iter().collect();
+                let alts = inner.replace('|', ",");
+                match c {
+                    '!' => out.push('*'),
+                    '?' | '*' => out.push_str(&format!("{{{alts},}}")),
+                    _ => out.push_str(&format!("{{{alts}}}")),
+                }
+                i += close + 3;
+                continue;
+            }
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+/// Files a glob in the last path component matches now, as the shell would (a leading
+/// wildcard does not match a leading dot). At most 4096 entries are looked at.
+fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
+    let (Some(dir), Some(last)) = (pattern.parent(), pattern.file_name()) else {
+        return Vec::new();
+    };
+    let last = last.to_string_lossy().to_string();
+    if dir.to_string_lossy().contains(['*', '?', '[', '{']) {
+        return Vec::new();
+    }
+    let Ok(g) = globset::GlobBuilder::new(&last)
+        .literal_separator(true)
+        .build()
+    else {
+        return Vec::new();
+    };
+    let m = g.compile_matcher();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .take(4096)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            (last.starts_with('.') || !name.starts_with('.')) && m.is_match(&name)
+        })
+        .map(|e| e.path())
+        .collect()
+}
+
+/// Whether a directory tree holds a secret a recursive read would reach. `skip_hidden`
+/// models ripgrep's default (hidden files and directories are not searched). `None` when
+/// the tree is too large to check.
+pub(crate) fn tree_holds_secret(
+    cfg: &Compiled,
+    ctx: &PathCtx,
+    root: &Path,
+    skip_hidden: bool,
+) -> Option<bool> {
+    const BUDGET: usize = 20_000;
+    let mut seen = 0usize;
+    if !root.is_dir() {
+        return Some(false);
+    }
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > BUDGET {
+                return None;
+            }
+            let name = e.file_name().to_string_lossy().to_string();
+            if (skip_hidden && name.starts_with('.')) || name == ".git" {
+                continue;
+            }
+            let path = e.path();
+            if ctx.classify(cfg, &path.display().to_string()).secret {
+                return Some(true);
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(path);
+            }
+        }
+    }
+    Some(false)
+}
+
 /// A glob whose pattern climbs with `..` cannot be trusted to stay inside.
 fn glob_escapes(raw: &str) -> bool {
     raw.contains(['*', '?', '[']) && raw.split('/').any(|c| c == "..")
@@ -170,32 +301,34 @@ pub(crate) fn lexical(p: &Path) -> PathBuf {
     out
 }
 
-/// Follows symlinks for the longest existing prefix of `p`.
+/// Follows symlinks for the longest existing prefix of `p`, as the kernel would (a `..`
+/// after a symlink leaves the link's target), then normalises what is left. The result
+/// never contains `.` or `..`.
 pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
     if !cfg.resolve_symlinks {
-        return p.to_path_buf();
+        return lexical(p);
     }
-    let mut existing = p.to_path_buf();
-    let mut rest: Vec<std::ffi::OsString> = Vec::new();
-    loop {
-        if let Ok(real) = std::fs::canonicalize(&existing) {
-            let mut out = real;
-            for c in rest.iter().rev() {
-                out.push(c);
+    if let Ok(real) = std::fs::canonicalize(p) {
+        return real;
+    }
+    let comps: Vec<Component> = p.components().collect();
+    let mut best = PathBuf::from("/");
+    let mut used = 0;
+    for i in 1..=comps.len() {
+        let prefix: PathBuf = comps[..i].iter().collect();
+        match std::fs::canonicalize(&prefix) {
+            Ok(real) => {
+                best = real;
+                used = i;
             }
-            return lexical(&out);
-        }
-        match (
-            existing.file_name().map(|f| f.to_os_string()),
-            existing.parent(),
-        ) {
-            (Some(name), Some(parent)) => {
-                rest.push(name);
-                existing = parent.to_path_buf();
-            }
-            _ => return p.to_path_buf(),
+            Err(_) => break,
         }
     }
+    let mut out = best;
+    for c in &comps[used..] {
+        out.push(c);
+    }
+    lexical(&out)
 }
 
 /// Whether a glob could match one of a few well-known secret locations (`/proc/*/environ`,

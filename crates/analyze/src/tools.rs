@@ -142,16 +142,44 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 let class = ctx.classify(cfg, p);
                 facts.paths.insert(class.path.clone());
                 if class.secret {
-                    if class.glob {
+                    // Glob only lists names; Read and Grep read contents.
+                    if class.glob && !(class.secret_certain && action.tool != "Glob") {
                         facts.secret_mention = true;
                     } else {
                         facts.secret_read = true;
                     }
                     ok = false;
                 }
+                if class.secret_ancestor && action.tool == "Grep" {
+                    facts.secret_read = true;
+                    ok = false;
+                }
                 if !class.inside_workspace {
                     facts.outside_workspace = true;
                     ok = false;
+                }
+            }
+            // Grep and Glob search whole trees (ripgrep: hidden files skipped unless a glob
+            // names them): a tree holding a secret is not a plain read.
+            if ok && action.tool == "Grep" && cfg.resolve_symlinks {
+                // Whether Claude Code's Grep skips hidden files is not ours to assume: a tree
+                // holding any secret is a secret read.
+                for p in &paths {
+                    let class = ctx.classify(cfg, p);
+                    let root = std::path::Path::new(&class.path);
+                    match crate::paths::tree_holds_secret(cfg, ctx, root, false) {
+                        Some(false) => {}
+                        Some(true) => {
+                            facts.secret_read = true;
+                            ok = false;
+                        }
+                        None => {
+                            facts.not_understood(
+                                "search over a tree too large to check for secrets",
+                            );
+                            ok = false;
+                        }
+                    }
                 }
             }
             facts.read_only = ok;

@@ -213,7 +213,13 @@ impl Gateway {
             Some((v, d)) if d == digest => v,
             _ => 0,
         };
-        let policy = match Policy::load(source.clone(), version.max(1) as u64) {
+        // Text already validated and recorded loads without the schema type check.
+        let loaded = if version > 0 {
+            Policy::load_validated(source.clone(), version as u64)
+        } else {
+            Policy::load(source.clone(), 1)
+        };
+        let policy = match loaded {
             Ok(p) => p,
             Err(e) => {
                 Self::record_policy_rejection(&store, &e.to_string()).await;
@@ -393,16 +399,17 @@ impl Gateway {
                         "approval": approval,
                         "answers": [],
                     }));
+                    let token_hash = sha256_hex(&secret);
                     let id = tx
-                        .insert_request(
-                            now,
-                            &session,
-                            &who,
-                            &body,
+                        .insert_request(&assent_store::NewRequest {
+                            created_ms: now,
+                            session: &session,
+                            principal: &who,
+                            body: &body,
                             deadline_ms,
-                            &evaluation.digest,
-                            &sha256_hex(&secret),
-                        )
+                            digest: &evaluation.digest,
+                            token_hash: &token_hash,
+                        })
                         .await?;
                     Outcome::Pending(Pending {
                         request_id: id,

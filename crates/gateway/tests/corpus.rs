@@ -7,11 +7,17 @@ use assent_gateway::{Engine, Locations};
 use assent_policy::{Policy, PolicySource};
 use std::path::PathBuf;
 
-fn engine() -> Engine {
+/// The corpus names `/home/dev`; the test maps it to a fresh directory of the same depth
+/// (with an empty `project/`) so that what happens to exist on this machine cannot change a decision.
+fn engine(root: &std::path::Path) -> Engine {
     let policy = Policy::load(PolicySource::default_policy(), 1).expect("default policy loads");
+    // Same depth as /home/dev (the temporary directory is /tmp/.tmpXXXX), so that `../..`
+    // climbs to the same places.
+    let home = root.to_path_buf();
+    std::fs::create_dir_all(home.join("project")).expect("project dir");
     let loc = Locations {
-        home: PathBuf::from("/home/dev"),
-        assent_home: PathBuf::from("/home/dev/.assent"),
+        assent_home: home.join(".assent"),
+        home,
         extra_guards: Vec::new(),
     };
     Engine::new(policy, &loc).expect("engine")
@@ -23,7 +29,12 @@ fn corpus_dir() -> PathBuf {
 
 #[test]
 fn corpus_decisions_match_labels() {
-    let engine = engine();
+    let root = tempfile::Builder::new()
+        .prefix("assent-corpus-")
+        .tempdir_in("/tmp")
+        .expect("tempdir");
+    let engine = engine(root.path());
+    let prefix = root.path().display().to_string();
     let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
         .expect("corpus directory")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -39,7 +50,10 @@ fn corpus_decisions_match_labels() {
             let name = case["name"].as_str().unwrap_or("?").to_string();
             let expect = case["expect"].as_str().unwrap_or("?").to_string();
             *counts.entry(expect.clone()).or_insert(0) += 1;
-            let got = match assent_adapters::from_value(case["input"].clone()) {
+            let input: serde_json::Value =
+                serde_json::from_str(&case["input"].to_string().replace("/home/dev", &prefix))
+                    .expect("json");
+            let got = match assent_adapters::from_value(input) {
                 Ok(adapted) => {
                     let ev = engine.evaluate(&adapted, "agent");
                     (

@@ -230,6 +230,21 @@ fn annotation<T: FromStr<Err = String>>(
 impl Policy {
     /// Loads and validates `source`. Every problem is reported, not only the first.
     pub fn load(source: PolicySource, version: u64) -> Result<Policy, PolicyError> {
+        Self::load_inner(source, version, true)
+    }
+
+    /// Loads a policy whose exact text (by digest) was already validated and recorded, skipping
+    /// the schema type check (the slow part of loading). Anything ill-typed would still only
+    /// produce evaluation errors, and those deny.
+    pub fn load_validated(source: PolicySource, version: u64) -> Result<Policy, PolicyError> {
+        Self::load_inner(source, version, false)
+    }
+
+    fn load_inner(
+        source: PolicySource,
+        version: u64,
+        validate: bool,
+    ) -> Result<Policy, PolicyError> {
         let mut problems: Vec<Problem> = Vec::new();
         let (settings_file, settings_text) = &source.settings;
         let settings = Settings::parse(settings_text, settings_file).map_err(|e| PolicyError {
@@ -266,20 +281,6 @@ impl Policy {
                 help: None,
             }],
         })?;
-        let schema = match Schema::from_cedarschema_str(crate::SCHEMA) {
-            Ok((s, _warnings)) => s,
-            Err(e) => {
-                return Err(PolicyError {
-                    problems: vec![Problem {
-                        file: "schema.cedarschema".into(),
-                        line: None,
-                        column: None,
-                        message: e.to_string(),
-                        help: None,
-                    }],
-                })
-            }
-        };
 
         let mut all = PolicySet::new();
         let mut origin: HashMap<String, (String, Option<usize>)> = HashMap::new();
@@ -341,7 +342,25 @@ impl Policy {
                 }
             }
         }
-        if problems.is_empty() {
+        let schema = if !validate {
+            None
+        } else {
+            Some(match Schema::from_cedarschema_str(crate::SCHEMA) {
+                Ok((s, _warnings)) => s,
+                Err(e) => {
+                    return Err(PolicyError {
+                        problems: vec![Problem {
+                            file: "schema.cedarschema".into(),
+                            line: None,
+                            column: None,
+                            message: e.to_string(),
+                            help: None,
+                        }],
+                    })
+                }
+            })
+        };
+        if let (true, Some(schema)) = (problems.is_empty(), schema) {
             let validator = Validator::new(schema);
             let result = validator.validate(&all, ValidationMode::Strict);
             for e in result.validation_errors() {

@@ -53,6 +53,18 @@ pub struct RequestRow {
     pub token_used: bool,
 }
 
+/// A request to insert: pending, with the hash of its waiter's token secret.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub created_ms: i64,
+    pub session: &'a str,
+    pub principal: &'a str,
+    pub body: &'a Value,
+    pub deadline_ms: i64,
+    pub digest: &'a str,
+    pub token_hash: &'a str,
+}
+
 /// A stored grant ("ask once" leaves one behind).
 #[derive(Debug, Clone)]
 pub struct GrantRow {
@@ -342,27 +354,18 @@ impl Tx {
         Ok(seq)
     }
 
-    pub async fn insert_request(
-        &mut self,
-        created_ms: i64,
-        session: &str,
-        principal: &str,
-        body: &Value,
-        deadline_ms: i64,
-        digest: &str,
-        token_hash: &str,
-    ) -> Result<i64> {
-        let r = sqlx::query("INSERT INTO requests (created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_used) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0) RETURNING id")
-            .bind(created_ms)
-            .bind(session)
-            .bind(principal)
-            .bind(body.to_string())
-            .bind(deadline_ms)
-            .bind(digest)
-            .bind(token_hash)
+    pub async fn insert_request(&mut self, r: &NewRequest<'_>) -> Result<i64> {
+        let row = sqlx::query("INSERT INTO requests (created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_used) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0) RETURNING id")
+            .bind(r.created_ms)
+            .bind(r.session)
+            .bind(r.principal)
+            .bind(r.body.to_string())
+            .bind(r.deadline_ms)
+            .bind(r.digest)
+            .bind(r.token_hash)
             .fetch_one(&mut *self.tx)
             .await?;
-        Ok(r.get(0))
+        Ok(row.get(0))
     }
 
     pub async fn request(&mut self, id: i64) -> Result<Option<RequestRow>> {

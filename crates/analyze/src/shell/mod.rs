@@ -242,6 +242,26 @@ impl<'a> Walker<'a> {
     /// For input that could not be parsed: look at its words anyway, so that a secret, a guard
     /// path or a protected variable in broken syntax is still seen.
     fn token_scan(&mut self, text: &str) {
+        // Keywords that assign the next word even in syntax we could not parse.
+        let words: Vec<&str> = text.split_whitespace().collect();
+        for w in words.windows(2) {
+            if matches!(
+                w[0],
+                "select"
+                    | "coproc"
+                    | "for"
+                    | "read"
+                    | "export"
+                    | "declare"
+                    | "local"
+                    | "typeset"
+                    | "readonly"
+            ) && words::is_name(w[1])
+                && self.cfg.env.is_protected(w[1])
+            {
+                self.facts.env_write.insert(w[1].to_string());
+            }
+        }
         for tok in text.split(|c: char| c.is_whitespace() || ";|&()<>`$\"'{}".contains(c)) {
             if tok.is_empty() || tok.len() > 4096 {
                 continue;
@@ -408,6 +428,10 @@ impl<'a> Walker<'a> {
             }
             ast::CompoundCommand::Coprocess(c) => {
                 self.not_read_only();
+                if let Some(name) = &c.name {
+                    // `coproc NAME { … }` sets NAME (an array of file descriptors).
+                    self.assign_var(&name.value);
+                }
                 self.command(&c.body);
             }
         }
@@ -566,6 +590,19 @@ impl<'a> Walker<'a> {
         if items.len() == prefix_len {
             if let Some(w) = &sc.word_or_name {
                 argv.push(self.word(&w.value));
+            }
+        }
+        // `{NAME}>file` opens a file descriptor and stores its number in NAME.
+        for a in &argv {
+            if let Some(n) = a
+                .lit
+                .as_deref()
+                .and_then(|l| l.strip_prefix('{'))
+                .and_then(|l| l.strip_suffix('}'))
+            {
+                if words::is_name(n) {
+                    self.assign_var(n);
+                }
             }
         }
         if argv.is_empty() {

@@ -22,6 +22,33 @@ const STD_BIN_DIRS: &[&str] = &[
     "/run/current-system/sw/bin",
 ];
 
+/// Git configuration keys (lowercase substrings) under which git runs programs or reads other
+/// configuration.
+const RUNS_CODE: &[&str] = &[
+    "fsmonitor",
+    "pager",
+    "external",
+    "textconv",
+    "hookspath",
+    "sshcommand",
+    "[filter",
+    "command",
+    "editor",
+    "askpass",
+    "gitproxy",
+    "[include",
+    "[includeif",
+    "worktree",
+    "attributesfile",
+    "difftool",
+    "mergetool",
+    "[credential",
+    "program",
+    "untrackedcache",
+    "helper",
+    "[alias",
+];
+
 /// Toolchains whose `--version` only prints a version.
 const VERSION_QUERIES: &[&str] = &[
     "node",
@@ -332,12 +359,60 @@ const fn spec(positionals: Positionals) -> Spec {
 fn allowlisted(name: &str) -> Option<Spec> {
     use Positionals::*;
     Some(match name {
-        "cat" | "tac" | "nl" | "od" | "strings" | "md5sum" | "sha1sum" | "sha224sum"
-        | "sha256sum" | "sha384sum" | "sha512sum" | "b2sum" | "cksum" | "sum" | "base64"
-        | "base32" | "comm" | "cmp" | "fold" | "fmt" | "expand" | "unexpand" | "rev" | "paste"
-        | "join" => Spec {
+        // Value flags are listed per program: a flag wrongly said to take a value would hide
+        // the next word (`cat -n ~/.ssh/id_rsa`) from every path check.
+        "cat" | "rev" | "md5sum" | "sha1sum" | "sha224sum" | "sha256sum" | "sha384sum"
+        | "sha512sum" | "sum" | "comm" => spec(Content),
+        "tac" => Spec {
+            value_flags: &["-s", "--separator"],
+            ..spec(Content)
+        },
+        "base64" | "base32" | "fold" => Spec {
+            value_flags: &["-w", "--wrap", "--width"],
+            ..spec(Content)
+        },
+        "fmt" => Spec {
+            value_flags: &["-w", "-p", "-g", "--width", "--prefix", "--goal"],
+            ..spec(Content)
+        },
+        "expand" | "unexpand" => Spec {
+            value_flags: &["-t", "--tabs"],
+            ..spec(Content)
+        },
+        "paste" => Spec {
+            value_flags: &["-d", "--delimiters"],
+            ..spec(Content)
+        },
+        "b2sum" | "cksum" => Spec {
+            value_flags: &["-l", "-a", "--length", "--algorithm"],
+            ..spec(Content)
+        },
+        "cmp" => Spec {
+            value_flags: &["-i", "-n", "--ignore-initial", "--bytes"],
+            ..spec(Content)
+        },
+        "join" => Spec {
+            value_flags: &["-1", "-2", "-j", "-t", "-o", "-e", "-a", "-v"],
+            ..spec(Content)
+        },
+        "nl" => Spec {
+            value_flags: &["-b", "-d", "-f", "-h", "-i", "-l", "-n", "-s", "-v", "-w"],
+            ..spec(Content)
+        },
+        "od" => Spec {
+            value_flags: &["-A", "-j", "-N", "-t", "-w", "-S"],
+            ..spec(Content)
+        },
+        "strings" => Spec {
             value_flags: &[
-                "-w", "-b", "-s", "-i", "-n", "-t", "-d", "-j", "-o", "-1", "-2",
+                "-n",
+                "-t",
+                "-e",
+                "-T",
+                "--bytes",
+                "--radix",
+                "--encoding",
+                "--target",
             ],
             ..spec(Content)
         },
@@ -718,6 +793,10 @@ impl Walker<'_> {
         if self.funcs.iter().any(|f| f == &name) {
             self.not_read_only();
         }
+        if argv.len() == 2 && argv[1].is("--version") && VERSION_QUERIES.contains(&name.as_str()) {
+            // `cargo --version`: prints a version, touches nothing.
+            return;
+        }
         if DESTRUCTIVE.contains(&name.as_str()) || name.starts_with("mkfs.") {
             self.facts.destructive = true;
         }
@@ -803,7 +882,12 @@ impl Walker<'_> {
             n if args.len() == 1 && args[0].is("--version") && VERSION_QUERIES.contains(&n) => {}
             "xargs" => self.xargs(args),
             "git" => self.git(args),
-            "cd" | "pushd" | "popd" => self.cd(args),
+            "cd" => self.cd(args),
+            "pushd" | "popd" => {
+                // `pushd -n` does not move; `popd` goes wherever the stack says.
+                self.not_read_only();
+                self.ctx.cwd_unknown = true;
+            }
             "command" if args.first().is_some_and(|a| a.is("-v") || a.is("-V")) => {}
             _ => {
                 if let Some(inner) = self.wrapper_inner(&name, args) {
@@ -819,6 +903,7 @@ impl Walker<'_> {
                         Inner::Script(code) => self.run_joined(&[code], &name),
                         Inner::Opaque(why) => {
                             self.facts.not_understood(format!("`{name}` runs {why}"));
+                            self.unknown_args(args, &name);
                         }
                     }
                     return;
@@ -1629,9 +1714,17 @@ impl Walker<'_> {
                 self.not_read_only();
                 continue;
             };
-            if l.starts_with('-') && !after_dashdash {
-                continue;
-            }
+            let l = if l.starts_with('-') && !after_dashdash {
+                // Values attached to options still name files: `-L1,1:.env`, `-O/etc/x`,
+                // `--contents=~/.ssh/id_rsa`.
+                match l.split_once('=') {
+                    Some((_, v)) => v,
+                    None if !l.starts_with("--") && l.len() > 2 => &l[2..],
+                    None => continue,
+                }
+            } else {
+                l
+            };
             for candidate in path_candidates(l) {
                 let class = self.ctx.classify(self.cfg, &candidate);
                 if class.secret && !class.glob {
@@ -1639,7 +1732,16 @@ impl Walker<'_> {
                 } else if class.secret {
                     self.facts.secret_mention = true;
                 }
-                if class.guard && !READ_ONLY.contains(&sub.as_str()) {
+                let names_guard_dir =
+                    std::path::Path::new(&candidate)
+                        .file_name()
+                        .is_some_and(|n| {
+                            self.cfg
+                                .guard_dir_names
+                                .iter()
+                                .any(|d| d.eq_ignore_ascii_case(&n.to_string_lossy()))
+                        });
+                if (class.guard || names_guard_dir) && !READ_ONLY.contains(&sub.as_str()) {
                     self.facts.guard_tamper = true;
                 }
                 if (after_dashdash || candidate.starts_with('/') || candidate.contains(".."))
@@ -1650,6 +1752,30 @@ impl Walker<'_> {
                 }
             }
         }
+        let repo_runs_code = READ_ONLY.contains(&sub.as_str()) && self.repository_runs_code();
+        if matches!(
+            sub.as_str(),
+            "show"
+                | "log"
+                | "diff"
+                | "blame"
+                | "grep"
+                | "annotate"
+                | "whatchanged"
+                | "diff-tree"
+                | "diff-index"
+                | "diff-files"
+                | "shortlog"
+        ) && self.repository_tracks_secret()
+        {
+            // The repository's index names a secret file: history and diffs can print it.
+            self.not_read_only();
+            self.facts.secret_mention = true;
+        }
+        if sub == "grep" && READ_ONLY.contains(&sub.as_str()) {
+            // git grep reads every tracked (and with --untracked, every) file.
+            self.recursive_read_with(&[], false);
+        }
         if let Some(c) = saved_cwd {
             self.ctx.cwd = c;
         }
@@ -1657,7 +1783,7 @@ impl Walker<'_> {
             self.not_read_only();
             return;
         }
-        if self.repository_runs_code() {
+        if repo_runs_code {
             // core.fsmonitor, core.pager, diff.external, textconv or filter drivers, includes:
             // even `git status` runs what this repository's config says.
             self.not_read_only();
@@ -1849,6 +1975,20 @@ impl Walker<'_> {
                 if class.guard {
                     self.facts.guard_tamper = true;
                 }
+                let names_guard_dir =
+                    std::path::Path::new(&candidate)
+                        .file_name()
+                        .is_some_and(|n| {
+                            self.cfg
+                                .guard_dir_names
+                                .iter()
+                                .any(|d| d.eq_ignore_ascii_case(&n.to_string_lossy()))
+                        });
+                if names_guard_dir {
+                    // `cp -t .claude …`, `tar -C .claude`, `vim .claude`: anything but a
+                    // read-only look into the hook settings' directory.
+                    self.facts.guard_tamper = true;
+                }
                 if class.guard_ancestor && (recursive_delete || is_write) && !l.starts_with('-') {
                     self.facts.guard_tamper = true;
                 }
@@ -1875,6 +2015,7 @@ impl Walker<'_> {
         let mut positionals: Vec<&Arg> = Vec::new();
         let mut pattern_given = false;
         let mut recursive = false;
+        let mut rg_globs = false;
         let mut i = 0;
         let mut end_of_flags = false;
         if name == "printf"
@@ -1945,15 +2086,27 @@ impl Walker<'_> {
                 {
                     self.not_read_only();
                 }
-                if matches!(flag, "--recursive" | "--dereference-recursive")
-                    || (flag == "--directories" && l.ends_with("=recurse"))
+                let value_now = l
+                    .split_once('=')
+                    .map(|(_, v)| v)
+                    .or_else(|| args.get(i + 1).and_then(|a| a.lit.as_deref()))
+                    .unwrap_or("");
+                if (flag.len() >= 5 && "--recursive".starts_with(flag))
+                    || flag == "--dereference-recursive"
+                    || (flag.len() >= 5
+                        && "--directories".starts_with(flag)
+                        && value_now.starts_with("rec"))
                 {
                     recursive = true;
+                }
+                if name == "rg" && matches!(flag, "--glob" | "--iglob" | "--type-add") {
+                    rg_globs = true;
                 }
                 if matches!(flag, "--regexp" | "--file") {
                     pattern_given = true;
                 }
-                let reads_file = FILE_VALUE_FLAGS.contains(&flag);
+                let reads_file = FILE_VALUE_FLAGS.contains(&flag)
+                    || (flag.len() >= 3 && FILE_VALUE_FLAGS.iter().any(|f| f.starts_with(flag)));
                 if attached {
                     if reads_file {
                         let value = l.split_once('=').map(|(_, v)| v).unwrap_or("");
@@ -1965,6 +2118,8 @@ impl Walker<'_> {
                         if let Some(v) = args.get(i + 1) {
                             self.read_path(v, true);
                         }
+                    } else if let Some(v) = args.get(i + 1) {
+                        self.flag_value(name, flag, v);
                     }
                     i += 2;
                 } else {
@@ -1986,6 +2141,22 @@ impl Walker<'_> {
             let mut consumed_next = false;
             for (k, c) in chars.iter().enumerate() {
                 let f = format!("-{c}");
+                if matches!(name, "grep" | "egrep" | "fgrep") && *c == 'd' {
+                    let value: String = chars[k + 1..].iter().collect();
+                    let value = if value.is_empty() {
+                        args.get(i + 1)
+                            .and_then(|a| a.lit.clone())
+                            .unwrap_or_default()
+                    } else {
+                        value
+                    };
+                    if value.starts_with("rec") {
+                        recursive = true;
+                    }
+                }
+                if name == "rg" && (*c == 'g' || *c == 't' || *c == 'T') {
+                    rg_globs = true;
+                }
                 if matches!(name, "grep" | "egrep" | "fgrep") && (*c == 'r' || *c == 'R') {
                     recursive = true;
                     if *c == 'R' {
@@ -2008,6 +2179,8 @@ impl Walker<'_> {
                             if let Some(v) = args.get(i + 1) {
                                 self.read_path(v, true);
                             }
+                        } else if let Some(v) = args.get(i + 1) {
+                            self.flag_value(name, &f, v);
                         }
                         consumed_next = true;
                     } else if short_file_flag(name, &f) {
@@ -2041,9 +2214,15 @@ impl Walker<'_> {
                         let escapes = [
                             "\\e", "\\033", "\\x1b", "\\x1B", "\\u001b", "\\x9b", "\\233", "\\E",
                         ];
+                        // printf and `echo -e` turn `\NNN`, `\xHH`, `\uHHHH`, `\e`, `\c` into bytes.
+                        let interprets = l
+                            .as_bytes()
+                            .windows(2)
+                            .any(|w| w[0] == b'\\' && b"01234567xuUeEc".contains(&w[1]));
                         if l.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+                            || !assent_core::text::scan(l).is_empty()
                             || (matches!(name, "printf" | "echo")
-                                && escapes.iter().any(|e| l.contains(e)))
+                                && (escapes.iter().any(|e| l.contains(e)) || interprets))
                         {
                             self.not_read_only();
                             self.facts.hidden_text = true;
@@ -2067,6 +2246,32 @@ impl Walker<'_> {
         if recursive {
             self.recursive_read(&files);
         }
+        if name == "rg" {
+            // ripgrep searches directories recursively by default, skipping hidden files
+            // unless a glob or type names them.
+            let dirs: Vec<&Arg> = files
+                .iter()
+                .copied()
+                .filter(|f| {
+                    f.lit.as_deref().is_some_and(|l| {
+                        std::path::Path::new(&self.ctx.classify(self.cfg, l).path).is_dir()
+                    })
+                })
+                .collect();
+            if files.is_empty() || !dirs.is_empty() {
+                self.recursive_read_with(&dirs, !rg_globs);
+            }
+        }
+        if matches!(name, "diff" | "cmp") && self.cfg.resolve_symlinks {
+            // diff compares same-named files of two directories: every file in them is read.
+            for f in &files {
+                if let Some(l) = &f.lit {
+                    if std::path::Path::new(&self.ctx.classify(self.cfg, l).path).is_dir() {
+                        self.not_read_only();
+                    }
+                }
+            }
+        }
         for f in files {
             self.read_path(f, content);
         }
@@ -2075,7 +2280,72 @@ impl Walker<'_> {
     /// `grep -r`: a recursive read sees every file below its roots, so the roots must hold no
     /// secret. Checked on the file system (bounded); without file-system access it asks.
     fn recursive_read(&mut self, roots: &[&Arg]) {
-        const BUDGET: usize = 20_000;
+        self.recursive_read_with(roots, false)
+    }
+
+    /// The value of an option. Patterns, formats and separators are not files, but a value
+    /// that looks like a path is checked like one (a flag wrongly taken to need a value must
+    /// not hide a file), and ripgrep globs can name hidden secrets.
+    fn flag_value(&mut self, name: &str, flag: &str, v: &Arg) {
+        let Some(l) = v.lit.as_deref() else { return };
+        const NOT_FILES: &[&str] = &[
+            "-e",
+            "--regexp",
+            "-d",
+            "--delimiter",
+            "-t",
+            "--field-separator",
+            "-c",
+            "--format",
+            "--printf",
+            "-I",
+            "-P",
+            "--exclude",
+            "--include",
+            "--exclude-dir",
+            "--hide",
+            "--ignore",
+            "-m",
+            "--max-count",
+            "-n",
+            "--lines",
+            "--bytes",
+            "-w",
+            "-s",
+            "--label",
+            "-o",
+            "--output-delimiter",
+            "--color",
+            "--colour",
+            "--sort",
+            "--sortr",
+            "-k",
+            "--key",
+            "-M",
+            "-E",
+            "--encoding",
+        ];
+        if name == "rg" && matches!(flag, "-g" | "--glob" | "--iglob" | "--type-add") {
+            let pattern = l.rsplit(':').next().unwrap_or(l).trim_start_matches('!');
+            let probe = format!("./{pattern}");
+            if self.ctx.classify(self.cfg, &probe).secret || pattern.contains("env") {
+                self.facts.secret_mention = true;
+                self.not_read_only();
+            }
+            return;
+        }
+        if NOT_FILES.contains(&flag) || l == "/" || l.is_empty() {
+            return;
+        }
+        if l.contains('/') || l.starts_with('.') || l.starts_with('~') {
+            self.read_path(v, true);
+        }
+    }
+
+    /// A recursive read (`grep -r`, `rg`, `git grep`): every file below the roots is read, so
+    /// a tree holding a secret makes it a secret read. Checked on the file system, bounded;
+    /// without file-system access, or past the bound, it asks.
+    fn recursive_read_with(&mut self, roots: &[&Arg], skip_hidden: bool) {
         let dot = Arg::literal(".");
         let roots: Vec<&Arg> = if roots.is_empty() {
             vec![&dot]
@@ -2086,7 +2356,6 @@ impl Walker<'_> {
             self.not_read_only();
             return;
         }
-        let mut seen = 0usize;
         for root in roots {
             let Some(l) = &root.lit else {
                 self.not_read_only();
@@ -2097,29 +2366,18 @@ impl Walker<'_> {
                 self.facts.secret_read = true;
                 continue;
             }
-            let mut stack = vec![std::path::PathBuf::from(&class.path)];
-            while let Some(dir) = stack.pop() {
-                let Ok(entries) = std::fs::read_dir(&dir) else {
-                    continue;
-                };
-                for e in entries.flatten() {
-                    seen += 1;
-                    if seen > BUDGET {
-                        self.not_read_only();
-                        self.facts.not_understood(
-                            "recursive read of a tree too large to check for secrets",
-                        );
-                        return;
-                    }
-                    let path = e.path();
-                    let text = path.display().to_string();
-                    if self.ctx.classify(self.cfg, &text).secret {
-                        self.facts.secret_mention = true;
-                        self.not_read_only();
-                    }
-                    if e.file_type().is_ok_and(|t| t.is_dir()) {
-                        stack.push(path);
-                    }
+            match crate::paths::tree_holds_secret(
+                self.cfg,
+                &self.ctx,
+                std::path::Path::new(&class.path),
+                skip_hidden,
+            ) {
+                Some(false) => {}
+                Some(true) => self.facts.secret_read = true,
+                None => {
+                    self.not_read_only();
+                    self.facts
+                        .not_understood("recursive read of a tree too large to check for secrets");
                 }
             }
         }
@@ -2152,10 +2410,28 @@ impl Walker<'_> {
             {
                 // The directory is itself a (bare) repository.
                 Some(d.join("config"))
+            } else if d.join("HEAD").is_file()
+                && (d.join("commondir").is_file() || d.join("refs").is_dir())
+            {
+                // A git directory that borrows another's config through `commondir`.
+                Some(d.join("config"))
             } else {
                 None
             };
             if let Some(config) = config {
+                // `commondir` points at the directory whose config applies too.
+                if let Some(gitdir) = config.parent() {
+                    if let Ok(common) = std::fs::read_to_string(gitdir.join("commondir")) {
+                        let c = std::path::PathBuf::from(common.trim());
+                        let c = if c.is_absolute() { c } else { gitdir.join(c) };
+                        let text = std::fs::read_to_string(c.join("config"))
+                            .unwrap_or_default()
+                            .to_ascii_lowercase();
+                        if RUNS_CODE.iter().any(|k| text.contains(k)) {
+                            return true;
+                        }
+                    }
+                }
                 let text = match std::fs::metadata(&config) {
                     Ok(m) if m.len() > 1024 * 1024 => return true,
                     Ok(_) => std::fs::read_to_string(&config)
@@ -2163,31 +2439,52 @@ impl Walker<'_> {
                         .to_ascii_lowercase(),
                     Err(_) => return false,
                 };
-                const RUNS: &[&str] = &[
-                    "fsmonitor",
-                    "pager",
-                    "external",
-                    "textconv",
-                    "hookspath",
-                    "sshcommand",
-                    "[filter",
-                    "command",
-                    "editor",
-                    "askpass",
-                    "gitproxy",
-                    "[include",
-                    "[includeif",
-                    "worktree",
-                    "attributesfile",
-                    "difftool",
-                    "mergetool",
-                    "[credential",
-                    "program",
-                    "[core \"",
-                    "untrackedcache",
-                    "helper",
-                ];
-                return RUNS.iter().any(|k| text.contains(k));
+
+                return RUNS_CODE.iter().any(|k| text.contains(k));
+            }
+            dir = d.parent();
+        }
+        false
+    }
+
+    /// Whether the index of the repository around the current directory tracks a file that
+    /// is a secret (`.env` committed by mistake). Reads `.git/index` and looks at its path
+    /// names; history that no longer tracks the file is not seen.
+    fn repository_tracks_secret(&self) -> bool {
+        if !self.cfg.resolve_symlinks || self.ctx.cwd_unknown {
+            return false;
+        }
+        let mut dir = Some(self.ctx.cwd.as_path());
+        while let Some(d) = dir {
+            let index = d.join(".git/index");
+            if let Ok(meta) = std::fs::metadata(&index) {
+                if meta.len() > 64 * 1024 * 1024 {
+                    return true;
+                }
+                let Ok(bytes) = std::fs::read(&index) else {
+                    return true;
+                };
+                return bytes
+                    .split(|b| *b == 0)
+                    .filter(|chunk| chunk.len() >= 2 && chunk.len() < 4096)
+                    .filter_map(|chunk| {
+                        // Entry names follow binary fields; take the longest printable tail.
+                        let start = chunk
+                            .iter()
+                            .rposition(|b| *b < 0x20 || *b == 0x7f)
+                            .map(|p| p + 1)
+                            .unwrap_or(0);
+                        std::str::from_utf8(&chunk[start..]).ok()
+                    })
+                    .filter(|name| !name.is_empty())
+                    .any(|name| {
+                        // Glob matching only: an index can name many thousands of files.
+                        let p = d.join(name);
+                        self.cfg.secrets.is_match(&p) && !self.cfg.secret_exceptions.is_match(&p)
+                    });
+            }
+            if d.join(".git").exists() {
+                return false;
             }
             dir = d.parent();
         }
@@ -2195,54 +2492,65 @@ impl Walker<'_> {
     }
 
     fn kill_targets(&mut self, name: &str, args: &[Arg]) {
-        for a in args {
+        let guards = self.cfg.guard_process_names.clone();
+        let could_match = |pattern: &str| {
+            let p = pattern.to_ascii_lowercase();
+            guards
+                .iter()
+                .any(|g| g.contains(p.as_str()) || p.contains(g.as_str()))
+                || p.contains(['.', '*', '?', '[', '|', '+', '^', '$', '\\', '('])
+        };
+        let pattern_killer = matches!(name, "pkill" | "killall" | "skill" | "snice" | "pgrep");
+        let mut i = 0;
+        while i < args.len() {
+            let a = &args[i];
             let Some(l) = a.lit.as_deref() else {
-                // `kill $(pgrep …)`: the target is unknown; the outer check on the whole
-                // command text decides whether it names Assent.
+                // `kill $(pgrep …)`: the target is unknown; the whole command text decides.
+                i += 1;
                 continue;
             };
             let lower = l.to_ascii_lowercase();
-            if self
-                .cfg
-                .guard_process_names
-                .iter()
-                .any(|g| lower.contains(g.as_str()))
+            if guards.iter().any(|g| lower.contains(g.as_str())) {
+                self.facts.guard_tamper = true;
+            }
+            // Every process of a user or of every user: Assent's included.
+            if pattern_killer
+                && matches!(
+                    l,
+                    "-u" | "-U" | "--uid" | "--euid" | "-g" | "--pgroup" | "--user"
+                )
             {
                 self.facts.guard_tamper = true;
             }
-            if matches!(name, "kill" | "tkill")
-                && (l == "-1" || l == "0" || l == "-0")
-                && !args.is_empty()
-            {
-                // kill -9 -1: every process the user owns, Assent included.
-                if args
-                    .iter()
-                    .filter(|a| a.lit.as_deref().is_some_and(|x| !x.starts_with('-')))
-                    .count()
-                    == 0
-                    || l == "0"
-                {
-                    self.facts.guard_tamper = true;
-                }
+            if pattern_killer && !l.starts_with('-') && could_match(l) {
+                self.facts.guard_tamper = true;
             }
-            if self.cfg.resolve_symlinks && l.chars().all(|c| c.is_ascii_digit()) && !l.is_empty() {
-                if let Ok(comm) = std::fs::read_to_string(format!("/proc/{l}/comm")) {
-                    let comm = comm.trim().to_ascii_lowercase();
-                    if self
-                        .cfg
-                        .guard_process_names
-                        .iter()
-                        .any(|g| comm.contains(g.as_str()))
-                    {
+            if pattern_killer && matches!(l, "-r" | "--regexp" | "-f" | "--full") {
+                if let Some(p) = args.get(i + 1).and_then(|a| a.lit.as_deref()) {
+                    if could_match(p) {
                         self.facts.guard_tamper = true;
                     }
                 }
             }
+            if matches!(name, "kill" | "tkill") && (l == "-1" || l == "0" || l == "-0") && i > 0 {
+                self.facts.guard_tamper = true;
+            }
+            if matches!(name, "kill" | "tkill") && l == "--"
+                && args.get(i + 1).is_some_and(|a| a.is("-1")) {
+                    self.facts.guard_tamper = true;
+                }
+            if self.cfg.resolve_symlinks && !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()) {
+                if let Ok(comm) = std::fs::read_to_string(format!("/proc/{l}/comm")) {
+                    let comm = comm.trim().to_ascii_lowercase();
+                    if guards.iter().any(|g| comm.contains(g.as_str())) {
+                        self.facts.guard_tamper = true;
+                    }
+                }
+            }
+            i += 1;
         }
-        if matches!(name, "kill")
-            && args.iter().any(|a| a.is("-1"))
-            && args.iter().filter(|a| !a.starts_with("-")).count() == 0
-        {
+        if name == "kill" && args.iter().any(|a| a.is("-1")) {
+            // `kill -9 -1`, `kill -s KILL -1`: every process the user owns.
             self.facts.guard_tamper = true;
         }
     }

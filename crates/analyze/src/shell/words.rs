@@ -280,6 +280,7 @@ impl Walker<'_> {
                 WordPiece::Text(t) => {
                     if !quoted {
                         if t.contains(['*', '?'])
+                            || ["+(", "@(", "!("].iter().any(|x| t.contains(x))
                             || t.find('[')
                                 .is_some_and(|i| t[i..].contains(']') && t.len() > 1)
                         {

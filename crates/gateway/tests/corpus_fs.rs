@@ -1,0 +1,145 @@
+//! Corpus cases whose answer depends on the file system (tests/corpus-fs/*.jsonl): a fixture
+//! project with secrets in subdirectories, symlinks out of the workspace, repositories whose
+//! config runs programs, and the hook settings directory is built under a temporary `/home/dev`
+//! stand-in of the same depth, then every case is decided against it.
+
+use assent_core::Verdict;
+use assent_gateway::{Engine, Locations};
+use assent_policy::{Policy, PolicySource};
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+
+fn write(p: &Path, text: &str) {
+    if let Some(d) = p.parent() {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    std::fs::write(p, text).expect("write");
+}
+
+fn fixture(home: &Path) {
+    let ws = home.join("project");
+    write(
+        &home.join(".ssh/id_rsa"),
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n",
+    );
+    write(&home.join(".bash_history"), "export OPENAI_API_KEY=sk-x\n");
+    write(&ws.join("README.md"), "hello\n");
+    write(&ws.join("src/main.rs"), "fn main() {}\n");
+    write(&ws.join(".env"), "API_KEY=abc\n");
+    write(&ws.join(".env.staging"), "API_KEY=abc\n");
+    write(&ws.join(".gitignore"), ".env.staging\n");
+    write(&ws.join("apps/web/.env"), "API_KEY=abc\n");
+    write(&ws.join("apps/api/.env"), "API_KEY=abc\n");
+    write(&ws.join("apps/web/index.js"), "console.log(1)\n");
+    write(&ws.join("config/credentials.json"), "{}\n");
+    write(&ws.join("config/server.pem"), "x\n");
+    write(&ws.join("config/deploy.key"), "x\n");
+    write(&ws.join("prod.tfvars"), "x\n");
+    write(&ws.join(".claude/settings.json"), "{}\n");
+    write(&ws.join(".git/HEAD"), "ref: refs/heads/main\n");
+    write(&ws.join(".git/config"), "[core]\n\tbare = false\n");
+    std::fs::create_dir_all(ws.join(".git/objects")).expect("mkdir");
+    // An index that tracks `.env` (entry names are NUL-terminated paths after binary fields).
+    let mut index = b"DIRC\x00\x00\x00\x02\x00\x00\x00\x02".to_vec();
+    index.extend([0u8; 40]);
+    index.extend(b"\x00\x04.env\x00\x00\x00");
+    index.extend([0u8; 40]);
+    index.extend(b"\x00\x09README.md\x00");
+    std::fs::write(ws.join(".git/index"), index).expect("index");
+    let bare = ws.join("vendor/rt2bare");
+    write(&bare.join("HEAD"), "ref: refs/heads/main\n");
+    write(
+        &bare.join("config"),
+        "[core]\n\tbare = false\n\tworktree = ../rt2wt\n\tfsmonitor = touch /tmp/pwn\n",
+    );
+    std::fs::create_dir_all(bare.join("objects")).expect("mkdir");
+    std::fs::create_dir_all(bare.join("refs")).expect("mkdir");
+    let src = ws.join("vendor/rt2src");
+    write(&src.join(".git/HEAD"), "ref: refs/heads/main\n");
+    write(
+        &src.join(".git/config"),
+        "[diff]\n\texternal = sh -c 'touch /tmp/pwn'\n",
+    );
+    std::fs::create_dir_all(src.join(".git/objects")).expect("mkdir");
+    let cd = ws.join("vendor/rt2cd");
+    write(&cd.join("HEAD"), "ref: refs/heads/master\n");
+    write(&cd.join("commondir"), "../rt2src/.git\n");
+    std::fs::create_dir_all(cd.join("refs")).expect("mkdir");
+    let evil = ws.join("vendor/evil");
+    write(&evil.join("HEAD"), "ref: refs/heads/main\n");
+    write(
+        &evil.join("config"),
+        "[core]\n\tfsmonitor = touch /tmp/pwn\n",
+    );
+    std::fs::create_dir_all(evil.join("objects")).expect("mkdir");
+    symlink(home.join(".ssh"), ws.join("sshlink")).expect("symlink");
+    symlink("/", ws.join("rootlink")).expect("symlink");
+    symlink("/etc/passwd", ws.join("linkpw")).expect("symlink");
+}
+
+#[test]
+fn file_system_corpus() {
+    // /tmp/assent-fs-XXXX has the depth of /home/dev, so `../..` climbs to the same places.
+    let root = tempfile::Builder::new()
+        .prefix("assent-fs-")
+        .tempdir_in("/tmp")
+        .expect("tempdir");
+    let home = root.path().to_path_buf();
+    fixture(&home);
+    let policy = Policy::load(PolicySource::default_policy(), 1).expect("policy");
+    let loc = Locations {
+        home: home.clone(),
+        assent_home: home.join(".assent"),
+        extra_guards: Vec::new(),
+    };
+    let engine = Engine::new(policy, &loc).expect("engine");
+    let prefix = home.display().to_string();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus-fs");
+    let mut failures = Vec::new();
+    let mut total = 0;
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    for f in files {
+        for line in std::fs::read_to_string(&f)
+            .expect("read")
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+        {
+            let case: serde_json::Value = serde_json::from_str(line).expect("json");
+            let input: serde_json::Value =
+                serde_json::from_str(&case["input"].to_string().replace("/home/dev", &prefix))
+                    .expect("json");
+            let expect = case["expect"].as_str().unwrap_or("");
+            total += 1;
+            let (got, rule) = match assent_adapters::from_value(input) {
+                Ok(a) => {
+                    let ev = engine.evaluate(&a, "agent");
+                    (ev.decision.decision, ev.decision.rule().to_string())
+                }
+                Err(e) => (Verdict::Deny, e.to_string()),
+            };
+            let ok = match expect {
+                "deny" => got == Verdict::Deny,
+                "not_allow" => got != Verdict::Allow,
+                "allow" => got == Verdict::Allow,
+                other => panic!("unknown label {other}"),
+            };
+            if !ok {
+                failures.push(format!(
+                    "{}: expected {expect}, got {got} ({rule}) — {}",
+                    case["name"].as_str().unwrap_or("?"),
+                    case["why"].as_str().unwrap_or("")
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {total} file-system cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

@@ -118,14 +118,29 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .min_connections(0)
-            .connect_with(options)
-            .await?;
-        let store = Store { pool };
-        schema::migrate(&store.pool).await?;
-        Ok(store)
+        // Two processes creating the same database at once can see SQLITE_BUSY while one
+        // switches it to WAL (no busy handler covers that step): retry briefly.
+        let mut attempt = 0;
+        loop {
+            let result = async {
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(4)
+                    .min_connections(0)
+                    .connect_with(options.clone())
+                    .await?;
+                let store = Store { pool };
+                schema::migrate(&store.pool).await?;
+                Ok::<Store, StoreError>(store)
+            }
+            .await;
+            match result {
+                Err(StoreError::Db(e)) if attempt < 40 && is_busy(&e) => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                other => return other,
+            }
+        }
     }
 
     pub async fn close(&self) {
@@ -284,6 +299,11 @@ impl Store {
         })
         .transpose()
     }
+}
+
+fn is_busy(e: &sqlx::Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    text.contains("locked") || text.contains("busy")
 }
 
 fn request_from_row(r: sqlx::sqlite::SqliteRow) -> Result<RequestRow> {

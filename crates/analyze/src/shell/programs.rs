@@ -2535,10 +2535,12 @@ impl Walker<'_> {
             if matches!(name, "kill" | "tkill") && (l == "-1" || l == "0" || l == "-0") && i > 0 {
                 self.facts.guard_tamper = true;
             }
-            if matches!(name, "kill" | "tkill") && l == "--"
-                && args.get(i + 1).is_some_and(|a| a.is("-1")) {
-                    self.facts.guard_tamper = true;
-                }
+            if matches!(name, "kill" | "tkill")
+                && l == "--"
+                && args.get(i + 1).is_some_and(|a| a.is("-1"))
+            {
+                self.facts.guard_tamper = true;
+            }
             if self.cfg.resolve_symlinks && !l.is_empty() && l.chars().all(|c| c.is_ascii_digit()) {
                 if let Ok(comm) = std::fs::read_to_string(format!("/proc/{l}/comm")) {
                     let comm = comm.trim().to_ascii_lowercase();

@@ -258,6 +258,49 @@ impl Store {
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
+    /// Verifies the whole chain: reading the next batch overlaps with hashing the current one
+    /// (on another thread), since the chain itself must be hashed in order.
+    pub async fn verify(&self) -> Result<VerifyReport> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(i64, String, String)>>(2);
+        let worker = std::thread::spawn(move || {
+            let mut report = VerifyReport::default();
+            for batch in rx {
+                verify_rows(
+                    &mut report,
+                    batch.iter().map(|(s, b, h)| (*s, b.as_str(), h.as_str())),
+                );
+            }
+            report
+        });
+        let mut after = 0;
+        loop {
+            let rows = self.events(after, 10_000).await?;
+            let Some(last) = rows.last() else { break };
+            after = last.0;
+            if tx.send(rows).is_err() {
+                break;
+            }
+        }
+        drop(tx);
+        let mut report = worker
+            .join()
+            .map_err(|_| StoreError::Corrupt("verifier thread panicked".into()))?;
+        if report.first_break.is_none() {
+            if let Some((seq, hash)) = self.head().await? {
+                if seq != report.last_seq || hash != report.last_hash {
+                    report.first_break = Some(ChainBreak {
+                        seq: report.last_seq + 1,
+                        problem: format!(
+                            "the log ends at event {} but event {seq} was written (events deleted from the end)",
+                            report.last_seq
+                        ),
+                    });
+                }
+            }
+        }
+        Ok(report)
+    }
+
     /// The recorded chain head (last sequence number and hash), if any event was written.
     pub async fn head(&self) -> Result<Option<(i64, String)>> {
         let row = sqlx::query("SELECT seq, hash FROM chain_head WHERE id = 1")

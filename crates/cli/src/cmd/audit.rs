@@ -3,7 +3,7 @@
 use crate::cli::{AuditCommand, AuditFilter, AuditFormat};
 use crate::exit::Exit;
 use assent_gateway::{now_ms, Locations};
-use assent_store::{EventFilter, Store, VerifyReport};
+use assent_store::{EventFilter, Store};
 use serde_json::{json, Value};
 use std::io::Write;
 
@@ -230,33 +230,7 @@ async fn write_events(
 
 async fn verify(store: &Store) -> anyhow::Result<Exit> {
     let started = std::time::Instant::now();
-    let mut report = VerifyReport::default();
-    let mut after = 0;
-    loop {
-        let rows = store.events(after, 20_000).await?;
-        if rows.is_empty() {
-            break;
-        }
-        after = rows.last().map(|r| r.0).unwrap_or(after);
-        assent_store::verify_rows(
-            &mut report,
-            rows.iter().map(|(s, b, h)| (*s, b.as_str(), h.as_str())),
-        );
-        if report.first_break.is_some() {
-            break;
-        }
-    }
-    if report.first_break.is_none() {
-        // The head records the last event written: a truncated tail shows here.
-        if let Some((seq, hash)) = store.head().await? {
-            if seq != report.last_seq || hash != report.last_hash {
-                report.first_break = Some(assent_store::ChainBreak {
-                    seq: report.last_seq + 1,
-                    problem: format!("the log ends at event {} but event {seq} was written (events deleted from the end)", report.last_seq),
-                });
-            }
-        }
-    }
+    let report = store.verify().await?;
     match report.first_break {
         None => {
             println!(

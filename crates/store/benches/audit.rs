@@ -1,0 +1,76 @@
+//! Audit log throughput: durable appends (one event per transaction, `synchronous = FULL`)
+//! and chain verification (read + hash + check) over 200,000 events.
+//!
+//! Run: `cargo bench -p assent-store --bench audit`
+
+use assent_store::Store;
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::{json, Map, Value};
+
+fn event(i: u64) -> Map<String, Value> {
+    let Value::Object(m) = json!({
+        "event": "decision", "time": "2026-11-25T15:00:00.000Z", "time_ms": 1_790_000_000_000u64 + i,
+        "principal": "agent", "chain": ["agent"], "approver": null, "request_id": null,
+        "digest": "d1522f7d3488cdb2a5f04131cf849f545e446f390ef756463a0c47070ad92379",
+        "kind": "shell", "tool": "Bash", "session": "s-123", "summary": format!("git status && ls -la # {i}"),
+        "decision": "allow", "rule": "read-only-shell", "severity": "low", "policy_version": 1,
+        "reason": "read-only inspection inside the workspace", "detail": {"rules": ["read-only-shell"]},
+    }) else {
+        unreachable!()
+    };
+    m
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = rt
+        .block_on(Store::open(&dir.path().join("append.db")))
+        .expect("open");
+    let mut i = 0u64;
+    let mut g = c.benchmark_group("audit");
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("append_durable", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut tx = store.begin().await.expect("begin");
+                tx.append(event(i)).await.expect("append");
+                tx.commit().await.expect("commit");
+            });
+            i += 1;
+        })
+    });
+
+    const N: u64 = 200_000;
+    let vdir = tempfile::tempdir().expect("tempdir");
+    let vstore = rt
+        .block_on(Store::open(&vdir.path().join("verify.db")))
+        .expect("open");
+    rt.block_on(async {
+        for chunk in 0..(N / 10_000) {
+            let mut tx = vstore.begin().await.expect("begin");
+            for k in 0..10_000 {
+                tx.append(event(chunk * 10_000 + k)).await.expect("append");
+            }
+            tx.commit().await.expect("commit");
+        }
+    });
+    g.throughput(Throughput::Elements(N));
+    g.sample_size(10);
+    g.bench_function("verify_200k", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let report = vstore.verify().await.expect("verify");
+                assert!(report.first_break.is_none());
+                assert_eq!(report.events, N);
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -124,6 +124,10 @@ pub enum HookCommand {
         /// Policy directory (default: ASSENT_HOME/policy, else the shipped default).
         #[arg(long)]
         policy: Option<PathBuf>,
+        /// Internal: decide in this process. Without it, the hook runs the decision in a
+        /// child process and turns any crash of that child into deny.
+        #[arg(long, hide = true)]
+        worker: bool,
     },
 }
 

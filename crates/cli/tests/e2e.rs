@@ -365,6 +365,31 @@ fn hook_fails_closed() {
     let out = child.wait_with_output().expect("hook");
     assert_eq!(decision(&parse_answer(&out)), "deny");
     // And nothing of it leaks into stdout besides the one JSON answer (checked by parse_answer).
+
+    // The decision process itself is killed (as an out-of-memory kill or a crash would):
+    // the hook still answers deny.
+    let child = h.spawn_hook(
+        &h.hook_input("Bash", json!({"command": "rm -rf out"})),
+        &["--max-wait", "20"],
+    );
+    let hook_pid = child.id();
+    h.wait_pending(1);
+    let children = std::fs::read_to_string(format!("/proc/{hook_pid}/task/{hook_pid}/children"))
+        .expect("children of the hook");
+    let worker: i32 = children
+        .split_whitespace()
+        .next()
+        .expect("a worker process")
+        .parse()
+        .expect("pid");
+    let killed = Command::new("kill")
+        .args(["-9", &worker.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("hook");
+    let v = parse_answer(&out);
+    assert_eq!(decision(&v), "deny", "{v}");
 }
 
 #[test]

@@ -6,6 +6,10 @@
 //! answer: `allow` only after policy or a person allowed the exact action; `deny` on every
 //! error, including panics and our own deadline (a watchdog thread answers if the main path
 //! has not). Notices go to stderr.
+//!
+//! The decision itself runs in a child process (`--worker`): a crash that no Rust code can
+//! catch — running out of memory, a stack overflow, a signal — ends that child, and this
+//! process answers deny.
 
 use crate::cli::HookCommand;
 use crate::exit::Exit;
@@ -56,8 +60,12 @@ pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
         max_wait,
         principal,
         policy,
+        worker,
     } = cmd;
     let started = Instant::now();
+    if !worker {
+        return supervise(loc, max_wait, principal, policy);
+    }
     let max_wait = Duration::from_secs(max_wait.min(24 * 3600));
     // The watchdog answers deny if the main path has not answered in time.
     std::thread::spawn(move || {
@@ -77,6 +85,97 @@ pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
         Err(_) => deny_and_exit("assent: internal error; action not run"),
     }
     Exit::Ok
+}
+
+/// Runs the decision in a child process and relays its answer; anything but one well-formed
+/// answer from the child is a deny.
+fn supervise(
+    loc: &Locations,
+    max_wait: u64,
+    principal: Option<String>,
+    policy: Option<std::path::PathBuf>,
+) -> Exit {
+    let wait = Duration::from_secs(max_wait.min(24 * 3600));
+    std::thread::spawn(move || {
+        std::thread::sleep(wait + GRACE);
+        deny_and_exit("assent: the hook ran out of time before a decision; action not run");
+    });
+    let mut input = Vec::new();
+    if let Err(e) = std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut input) {
+        deny_and_exit(&format!(
+            "assent: cannot read the hook input: {e}; action not run"
+        ));
+    }
+    if input.len() as u64 > MAX_INPUT {
+        deny_and_exit(&format!(
+            "assent: hook input larger than {MAX_INPUT} bytes; action not run"
+        ));
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => deny_and_exit(&format!(
+            "assent: cannot find its own binary: {e}; action not run"
+        )),
+    };
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--home")
+        .arg(&loc.assent_home)
+        .args(["hook", "claude-code", "--worker", "--max-wait"])
+        .arg(max_wait.to_string());
+    if let Some(p) = &principal {
+        cmd.arg("--principal").arg(p);
+    }
+    if let Some(p) = &policy {
+        cmd.arg("--policy").arg(p);
+    }
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit());
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => deny_and_exit(&format!(
+            "assent: cannot start the decision process: {e}; action not run"
+        )),
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // A child that dies before reading its input shows up below as a failed child.
+        let _ = stdin.write_all(&input);
+    }
+    let output = match child.wait_with_output() {
+        Ok(o) => o,
+        Err(e) => deny_and_exit(&format!(
+            "assent: the decision process failed: {e}; action not run"
+        )),
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let parsed: Option<(bool, String)> = serde_json::from_str::<serde_json::Value>(text.trim())
+        .ok()
+        .and_then(|v| {
+            let out = &v["hookSpecificOutput"];
+            let reason = out["permissionDecisionReason"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            match out["permissionDecision"].as_str() {
+                Some("allow") if output.status.success() && text.lines().count() == 1 => {
+                    Some((true, reason))
+                }
+                Some("deny") => Some((false, reason)),
+                _ => None,
+            }
+        });
+    match parsed {
+        Some((allow, reason)) => {
+            if !answer(allow, &reason) {
+                std::process::exit(2);
+            }
+            Exit::Ok
+        }
+        None => deny_and_exit(&format!(
+            "assent: the decision process ended without a decision ({}); action not run",
+            output.status
+        )),
+    }
 }
 
 fn decide(

@@ -594,3 +594,72 @@ fn grants_from_ask_once_and_revocation() {
     assert_eq!(decision(&parse_answer(&other)), "deny");
     let _ = Path::new("");
 }
+
+#[test]
+fn policy_check_names_file_and_line_and_check_keeps_going() {
+    let h = setup();
+    let dir = h.home.join("policy");
+    let ok = h.run(&["policy", "check", dir.to_str().expect("utf8")]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    std::fs::write(
+        dir.join("zz-bad.cedar"),
+        "// a comment\npermit (principal, action, resource)\nwhen { context.no_such_fact };\n",
+    )
+    .expect("write");
+    let bad = h.run(&["policy", "check", dir.to_str().expect("utf8")]);
+    assert_eq!(bad.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("zz-bad.cedar:3:"),
+        "error names file and line: {err}"
+    );
+    // `check` with a broken policy exits 3 and decides nothing.
+    let mut c = h.cmd();
+    c.args(["check", "--policy", dir.to_str().expect("utf8")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("check");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"{\"tool\":\"Bash\",\"input\":{\"command\":\"ls\"}}\n")
+        .expect("stdin");
+    let out = child.wait_with_output().expect("check");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    // A bad line yields an error for that line; the others are decided, in order.
+    std::fs::remove_file(dir.join("zz-bad.cedar")).expect("rm");
+    let mut c = h.cmd();
+    c.args(["check"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped());
+    let mut child = c.spawn().expect("check");
+    let lines = format!(
+        "{}\nnot json\n\n{}\n",
+        h.hook_input("Bash", json!({"command": "git status"})),
+        h.hook_input("Bash", json!({"command": "ls && rm -rf ~"}))
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(lines.as_bytes())
+        .expect("stdin");
+    let out = child.wait_with_output().expect("check");
+    assert!(out.status.success());
+    let answers: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(answers.len(), 4);
+    assert_eq!(answers[0]["decision"], "allow");
+    assert!(answers[1]["error"].is_string());
+    assert!(answers[2]["error"].is_string());
+    assert_eq!(answers[3]["decision"], "deny");
+}

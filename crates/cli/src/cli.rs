@@ -240,6 +240,14 @@ pub enum PolicyCommand {
         /// Policy directory or .cedar file. Default: the policy in Assent's home.
         path: Option<PathBuf>,
     },
+    /// List every policy version recorded in the store (newest last).
+    History,
+    /// Restore a recorded policy version into the policy directory (validated first; the
+    /// files replaced are kept as *.bak).
+    Rollback {
+        /// The version to restore (see `assent policy history`).
+        version: i64,
+    },
     /// Print a policy.
     Show {
         /// Print the shipped default policy.

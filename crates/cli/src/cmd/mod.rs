@@ -1,6 +1,6 @@
 //! One module per subcommand (or family of subcommands).
 
-mod approver;
+pub(crate) mod approver;
 mod audit;
 mod check;
 mod exec;

@@ -270,7 +270,9 @@ pub(crate) fn tree_holds_secret(
                 continue;
             }
             let path = e.path();
-            if ctx.classify(cfg, &path.display().to_string()).secret {
+            // Entries below the root are real paths (recursion does not follow links), so a
+            // pattern match is enough: no need to resolve each one.
+            if cfg.secrets.is_match(&path) && !cfg.secret_exceptions.is_match(&path) {
                 return Some(true);
             }
             if e.file_type().is_ok_and(|t| t.is_dir()) {

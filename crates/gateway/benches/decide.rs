@@ -10,7 +10,32 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 use std::path::PathBuf;
 
-fn engine(extra_rules: usize) -> Engine {
+/// A small project under a temporary home: a git repository with a plain config and a few
+/// files, so that file-system facts (symlinks, repository config, recursive reads) are
+/// computed for real.
+fn project() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path().to_path_buf();
+    let ws = home.join("project");
+    for (p, text) in [
+        (
+            ".git/config",
+            "[core]\n\trepositoryformatversion = 0\n\tbare = false\n",
+        ),
+        (".git/HEAD", "ref: refs/heads/main\n"),
+        ("src/main.rs", "fn main() {}\n"),
+        ("src/lib.rs", "pub fn x() {}\n"),
+        ("README.md", "# project\n"),
+        ("Cargo.toml", "[package]\nname = \"p\"\n"),
+    ] {
+        let path = ws.join(p);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    (dir, home)
+}
+
+fn engine(extra_rules: usize, home: &std::path::Path) -> Engine {
     let mut source = PolicySource::default_policy();
     if extra_rules > 0 {
         let mut text = String::new();
@@ -32,8 +57,8 @@ fn engine(extra_rules: usize) -> Engine {
     }
     let policy = Policy::load(source, 1).expect("policy loads");
     let loc = Locations {
-        home: PathBuf::from("/home/dev"),
-        assent_home: PathBuf::from("/home/dev/.assent"),
+        home: home.to_path_buf(),
+        assent_home: home.join(".assent"),
         extra_guards: Vec::new(),
     };
     Engine::new(policy, &loc).expect("engine")
@@ -73,9 +98,13 @@ fn compound() -> String {
 }
 
 fn bench(c: &mut Criterion) {
-    let compound = compound();
+    let (_dir, home) = project();
+    let prefix = home.display().to_string();
+    let compound = compound().replace("/home/dev", &prefix);
+    let benign = BENIGN.replace("/home/dev", &prefix);
+    let write = WRITE.replace("/home/dev", &prefix);
     for (label, extra) in [("default", 0usize), ("default+1000", 1000)] {
-        let engine = engine(extra);
+        let engine = engine(extra, &home);
         let mut group = c.benchmark_group(format!("decide/{label}"));
         for (name, input) in [
             ("benign", BENIGN),
@@ -86,6 +115,12 @@ fn bench(c: &mut Criterion) {
             group.bench_function(name, |b| {
                 b.iter(|| black_box(engine.evaluate(black_box(&adapted), "agent")))
             });
+            if extra == 0 {
+                // The analysis alone, to see how the total splits between analysis and policy.
+                group.bench_function(format!("{name}_analyze_only"), |b| {
+                    b.iter(|| black_box(engine.analyze(black_box(&adapted.action))))
+                });
+            }
         }
         group.finish();
     }

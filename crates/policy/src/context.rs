@@ -37,14 +37,18 @@ pub(crate) fn fields_used(policy_text: &str) -> Option<Vec<String>> {
 }
 
 /// Builds the context with only the fields in `only` (all when `None`): Cedar evaluates
-/// every context field on every request, so unread fields are pure cost.
+/// every context field on every request, so unread fields are pure cost — and so is
+/// building them.
 pub(crate) fn build_only(f: &Facts, only: Option<&[String]>) -> Result<Context, String> {
-    let all = pairs(f);
     let pairs: Vec<(String, E)> = match only {
-        None => all,
-        Some(names) => all
-            .into_iter()
+        None => FIELDS
+            .iter()
+            .map(|(k, make)| (k.to_string(), make(f)))
+            .collect(),
+        Some(names) => FIELDS
+            .iter()
             .filter(|(k, _)| names.iter().any(|n| n == k))
+            .map(|(k, make)| (k.to_string(), make(f)))
             .collect(),
     };
     Context::from_pairs(pairs).map_err(|e| e.to_string())
@@ -55,40 +59,41 @@ pub(crate) fn build(f: &Facts) -> Result<Context, String> {
     build_only(f, None)
 }
 
-fn pairs(f: &Facts) -> Vec<(String, E)> {
-    let pairs: Vec<(String, E)> = vec![
-        ("tool".into(), E::new_string(f.tool.clone())),
-        ("kind".into(), E::new_string(f.kind.clone())),
-        ("session".into(), E::new_string(f.session.clone())),
-        ("programs".into(), set(&f.programs)),
-        ("subcommands".into(), set(&f.subcommands)),
-        ("parsed".into(), E::new_bool(f.parsed)),
-        ("read_only".into(), E::new_bool(f.read_only)),
-        ("dynamic".into(), E::new_bool(f.dynamic)),
-        ("substitution".into(), E::new_bool(f.substitution)),
-        ("wrapper".into(), E::new_bool(f.wrapper)),
-        ("inline_eval".into(), E::new_bool(f.inline_eval)),
-        ("writes_redirect".into(), E::new_bool(f.writes_redirect)),
-        ("destructive".into(), E::new_bool(f.destructive)),
-        ("network".into(), E::new_bool(f.network)),
-        ("privileged".into(), E::new_bool(f.privileged)),
-        ("paths".into(), set(&f.paths)),
-        ("write_paths".into(), set(&f.write_paths)),
-        ("outside_workspace".into(), E::new_bool(f.outside_workspace)),
-        ("secret_read".into(), E::new_bool(f.secret_read)),
-        ("secret_mention".into(), E::new_bool(f.secret_mention)),
-        ("guard_tamper".into(), E::new_bool(f.guard_tamper)),
-        ("env_dump".into(), E::new_bool(f.env_dump)),
-        ("env_read".into(), set(&f.env_read)),
-        ("env_write".into(), set(&f.env_write)),
-        ("env_change".into(), E::new_bool(f.env_change)),
-        ("hidden_text".into(), E::new_bool(f.hidden_text)),
-        ("hosts".into(), set(&f.hosts)),
-        ("mcp_server".into(), E::new_string(f.mcp_server.clone())),
-        ("mcp_tool".into(), E::new_string(f.mcp_tool.clone())),
-        ("gui_action".into(), E::new_string(f.gui_action.clone())),
-        ("amount_minor".into(), E::new_long(f.amount_minor)),
-        ("currency".into(), E::new_string(f.currency.clone())),
-    ];
-    pairs
-}
+type Make = fn(&Facts) -> E;
+
+/// One entry per context field: its name and how to build it from the facts. The schema in
+/// `defaults/schema.cedarschema` declares the same names and types.
+const FIELDS: &[(&str, Make)] = &[
+    ("tool", |f| E::new_string(f.tool.clone())),
+    ("kind", |f| E::new_string(f.kind.clone())),
+    ("session", |f| E::new_string(f.session.clone())),
+    ("programs", |f| set(&f.programs)),
+    ("subcommands", |f| set(&f.subcommands)),
+    ("parsed", |f| E::new_bool(f.parsed)),
+    ("read_only", |f| E::new_bool(f.read_only)),
+    ("dynamic", |f| E::new_bool(f.dynamic)),
+    ("substitution", |f| E::new_bool(f.substitution)),
+    ("wrapper", |f| E::new_bool(f.wrapper)),
+    ("inline_eval", |f| E::new_bool(f.inline_eval)),
+    ("writes_redirect", |f| E::new_bool(f.writes_redirect)),
+    ("destructive", |f| E::new_bool(f.destructive)),
+    ("network", |f| E::new_bool(f.network)),
+    ("privileged", |f| E::new_bool(f.privileged)),
+    ("paths", |f| set(&f.paths)),
+    ("write_paths", |f| set(&f.write_paths)),
+    ("outside_workspace", |f| E::new_bool(f.outside_workspace)),
+    ("secret_read", |f| E::new_bool(f.secret_read)),
+    ("secret_mention", |f| E::new_bool(f.secret_mention)),
+    ("guard_tamper", |f| E::new_bool(f.guard_tamper)),
+    ("env_dump", |f| E::new_bool(f.env_dump)),
+    ("env_read", |f| set(&f.env_read)),
+    ("env_write", |f| set(&f.env_write)),
+    ("env_change", |f| E::new_bool(f.env_change)),
+    ("hidden_text", |f| E::new_bool(f.hidden_text)),
+    ("hosts", |f| set(&f.hosts)),
+    ("mcp_server", |f| E::new_string(f.mcp_server.clone())),
+    ("mcp_tool", |f| E::new_string(f.mcp_tool.clone())),
+    ("gui_action", |f| E::new_string(f.gui_action.clone())),
+    ("amount_minor", |f| E::new_long(f.amount_minor)),
+    ("currency", |f| E::new_string(f.currency.clone())),
+];

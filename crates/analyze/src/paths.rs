@@ -246,7 +246,7 @@ fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
 /// the tree is too large to check.
 pub(crate) fn tree_holds_secret(
     cfg: &Compiled,
-    ctx: &PathCtx,
+    _ctx: &PathCtx,
     root: &Path,
     skip_hidden: bool,
 ) -> Option<bool> {

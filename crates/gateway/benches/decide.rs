@@ -107,9 +107,9 @@ fn bench(c: &mut Criterion) {
         let engine = engine(extra, &home);
         let mut group = c.benchmark_group(format!("decide/{label}"));
         for (name, input) in [
-            ("benign", BENIGN),
+            ("benign", benign.as_str()),
             ("compound20", compound.as_str()),
-            ("file_write", WRITE),
+            ("file_write", write.as_str()),
         ] {
             let adapted = from_json_line(input).expect("adapts");
             group.bench_function(name, |b| {

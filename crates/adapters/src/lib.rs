@@ -229,6 +229,32 @@ mod tests {
     }
 
     #[test]
+    fn mcp_tools_call_and_lying_kinds() {
+        let a = mcp_tools_call("filesystem", &serde_json::json!({"name": "write_file", "arguments": {"path": "/p/x", "content": "y"}}), Some("/p".into()), None).expect("adapts");
+        assert_eq!(a.kind, Kind::Mcp);
+        assert_eq!(a.tool, "mcp__filesystem__write_file");
+        assert_eq!(a.input["arguments"]["path"], "/p/x");
+        assert!(mcp_tools_call("fs", &serde_json::json!({"arguments": {}}), None, None).is_err());
+        assert!(mcp_tools_call(
+            "fs",
+            &serde_json::json!({"name": "x", "arguments": [1]}),
+            None,
+            None
+        )
+        .is_err());
+        // A known tool is the kind it is, whatever the caller says.
+        let lie =
+            from_json_line(r#"{"tool":"Bash","kind":"file.read","input":{"command":"rm -rf /"}}"#)
+                .expect("adapts");
+        assert_eq!(lie.action.kind, Kind::Shell);
+        let gui = from_json_line(
+            r#"{"tool_name":"computer","tool_input":{"action":"type","text":"rm -rf ~\n"}}"#,
+        )
+        .expect("adapts");
+        assert_eq!(gui.action.kind, Kind::Gui);
+    }
+
+    #[test]
     fn canonical_kind_is_inferred_when_absent() {
         let a = from_json_line(r#"{"tool":"Write","input":{"file_path":"/p/x"}}"#).expect("adapts");
         assert_eq!(a.action.kind, Kind::FileWrite);

@@ -20,6 +20,9 @@ pub struct PathClass {
     pub guard: bool,
     /// The path is a directory that holds a guard path: deleting or moving it is tampering.
     pub guard_ancestor: bool,
+    /// An existing regular file with more than one hard link: it may be another name for a
+    /// secret, which no path check can see.
+    pub hardlinked: bool,
     /// The path contains glob characters.
     pub glob: bool,
 }
@@ -70,6 +73,22 @@ impl PathCtx {
     }
 
     pub fn classify(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        if raw.trim() != raw && !raw.trim().is_empty() {
+            // `".env "`: some reader may trim it; judge it as both.
+            let mut a = self.classify_inner(cfg, raw);
+            let b = self.classify_inner(cfg, raw.trim());
+            a.secret |= b.secret;
+            a.secret_certain |= b.secret_certain;
+            a.guard |= b.guard;
+            a.guard_ancestor |= b.guard_ancestor;
+            a.hardlinked |= b.hardlinked;
+            a.inside_workspace &= b.inside_workspace;
+            return a;
+        }
+        self.classify_inner(cfg, raw)
+    }
+
+    fn classify_inner(&self, cfg: &Compiled, raw: &str) -> PathClass {
         if ["+(", "@(", "!(", "*(", "?("]
             .iter()
             .any(|x| raw.contains(x))
@@ -109,6 +128,12 @@ impl PathCtx {
             glob,
             ..PathClass::default()
         };
+        if !glob && cfg.resolve_symlinks {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(m) = std::fs::metadata(&path) {
+                class.hardlinked = m.is_file() && m.nlink() > 1;
+            }
+        }
         if glob && cfg.resolve_symlinks {
             // What the glob matches on disk right now.
             for m in expand_glob(&lexical_path) {
@@ -249,8 +274,13 @@ pub(crate) fn tree_holds_secret(
     _ctx: &PathCtx,
     root: &Path,
     skip_hidden: bool,
+    only: Option<&str>,
 ) -> Option<bool> {
     const BUDGET: usize = 20_000;
+    // With a file-name glob (`*.js`), only files it matches are read.
+    let only = only
+        .and_then(|g| globset::GlobBuilder::new(g).build().ok())
+        .map(|g| g.compile_matcher());
     let mut seen = 0usize;
     if !root.is_dir() {
         return Some(false);
@@ -272,7 +302,10 @@ pub(crate) fn tree_holds_secret(
             let path = e.path();
             // Entries below the root are real paths (recursion does not follow links), so a
             // pattern match is enough: no need to resolve each one.
-            if cfg.secrets.is_match(&path) && !cfg.secret_exceptions.is_match(&path) {
+            let selected = only
+                .as_ref()
+                .is_none_or(|m| m.is_match(&name) || m.is_match(&path));
+            if selected && cfg.secrets.is_match(&path) && !cfg.secret_exceptions.is_match(&path) {
                 return Some(true);
             }
             if e.file_type().is_ok_and(|t| t.is_dir()) {

@@ -150,6 +150,12 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                     }
                     ok = false;
                 }
+                if class.hardlinked {
+                    facts.not_understood(
+                        "file has several hard links (it may be another name for a secret)",
+                    );
+                    ok = false;
+                }
                 if class.secret_ancestor && action.tool == "Grep" {
                     facts.secret_read = true;
                     ok = false;
@@ -162,12 +168,14 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
             // Grep and Glob search whole trees (ripgrep: hidden files skipped unless a glob
             // names them): a tree holding a secret is not a plain read.
             if ok && action.tool == "Grep" && cfg.resolve_symlinks {
-                // Whether Claude Code's Grep skips hidden files is not ours to assume: a tree
-                // holding any secret is a secret read.
+                // Claude Code's Grep is ripgrep: hidden files are skipped (its schema has no
+                // `--hidden`), but a `glob` that names them re-includes them.
+                let glob = input.get("glob").and_then(Value::as_str);
+                let skip_hidden = glob.is_none();
                 for p in &paths {
                     let class = ctx.classify(cfg, p);
                     let root = std::path::Path::new(&class.path);
-                    match crate::paths::tree_holds_secret(cfg, ctx, root, false) {
+                    match crate::paths::tree_holds_secret(cfg, ctx, root, skip_hidden, glob) {
                         Some(false) => {}
                         Some(true) => {
                             facts.secret_read = true;

@@ -23,6 +23,13 @@ const EXTRA_POLICY: &str = r#"
 @reason("test rule with a one-second timeout")
 permit (principal, action == Action::"request", resource == Kind::"shell")
 when { context.subcommands.contains("touch quick") };
+
+@id("npm-install-once")
+@ask
+@mode("once")
+@reason("installs packages")
+permit (principal, action == Action::"request", resource == Kind::"shell")
+when { context.subcommands.contains("npm install") };
 "#;
 
 const SETTINGS: &str = r#"
@@ -541,6 +548,34 @@ fn exec_runs_only_when_allowed_and_scrubs_secrets() {
         events.iter().filter(|e| e["event"] == "execution").count() >= 2,
         "execution results recorded"
     );
+    // A program found in the workspace is not the system's program of the same name.
+    std::fs::create_dir_all(h.ws.join("bin")).expect("mkdir");
+    std::fs::write(h.ws.join("bin/ls"), "#!/bin/sh\necho FAKE-LS\n").expect("write");
+    let mut perms = std::fs::metadata(h.ws.join("bin/ls"))
+        .expect("meta")
+        .permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(h.ws.join("bin/ls"), perms).expect("chmod");
+    let out = h
+        .cmd()
+        .current_dir(&h.ws)
+        .env(
+            "PATH",
+            format!("bin:{}", std::env::var("PATH").unwrap_or_default()),
+        )
+        .args(["exec", "--max-wait", "1", "--", "ls"])
+        .output()
+        .expect("exec");
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("FAKE-LS"),
+        "a workspace `ls` ran without approval"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(78),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Timed out: its own exit code.
     let out = h
         .cmd()
@@ -554,7 +589,27 @@ fn exec_runs_only_when_allowed_and_scrubs_secrets() {
 #[test]
 fn grants_from_ask_once_and_revocation() {
     let h = setup();
-    let input = h.hook_input("Bash", json!({"command": "rm -rf tmp-build"}));
+    // A rule with mode `always` leaves no grant, even if the approver asks for one.
+    let child = h.spawn_hook(
+        &h.hook_input("Bash", json!({"command": "rm -rf tmp-build"})),
+        &["--max-wait", "20"],
+    );
+    let p = h.wait_pending(1);
+    let refused = h.run(&["approve", &id_of(&p[0]), "--for", "1h"]);
+    assert!(
+        !refused.status.success(),
+        "--for on an `always` rule must be refused"
+    );
+    assert!(h
+        .run(&["deny", &id_of(&p[0]), "--reason", "test"])
+        .status
+        .success());
+    assert_eq!(
+        decision(&parse_answer(&child.wait_with_output().expect("hook"))),
+        "deny"
+    );
+
+    let input = h.hook_input("Bash", json!({"command": "npm install left-pad"}));
     let child = h.spawn_hook(&input, &["--max-wait", "20"]);
     let p = h.wait_pending(1);
     assert!(h
@@ -586,7 +641,7 @@ fn grants_from_ask_once_and_revocation() {
     // A different action is never covered by the grant.
     let other = h
         .spawn_hook(
-            &h.hook_input("Bash", json!({"command": "rm -rf tmp-build2"})),
+            &h.hook_input("Bash", json!({"command": "npm install right-pad"})),
             &["--max-wait", "1"],
         )
         .wait_with_output()

@@ -87,6 +87,8 @@ pub struct Gateway {
     pub engine: Engine,
     pub store: Store,
     redactor: Redactor,
+    /// Key for the action digests Assent stores and exports (see [`Gateway::keyed`]).
+    digest_key: String,
 }
 
 pub fn now_ms() -> i64 {
@@ -150,6 +152,21 @@ pub fn summarize(action: &Action) -> String {
                 .map(|a| a.to_string())
                 .unwrap_or_default()
         ),
+        _ if input.get("argv").is_some_and(Value::is_array) => {
+            let argv: Vec<String> = input["argv"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|x| {
+                            x.as_str()
+                                .map(str::to_string)
+                                .unwrap_or_else(|| x.to_string())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!("{} {}", action.tool, argv.join(" "))
+        }
         Kind::Payment => format!(
             "pay {} {} to {}",
             input
@@ -176,7 +193,25 @@ pub fn summarize(action: &Action) -> String {
 /// Values of protected variables in this process's environment, for redaction.
 pub fn env_redactor(engine: &Engine) -> Redactor {
     let matcher = assent_analyze::EnvMatcher::new(&engine.policy.settings.env.protected);
-    Redactor::new(std::env::vars().filter(|(k, v)| matcher.is_protected(k) && !v.is_empty()))
+    let mut values: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, v)| matcher.is_protected(k) && !v.is_empty())
+        .collect();
+    // A URL's host alone also identifies it (`SEARXNG_URL`'s host in a `hosts` fact).
+    let hosts: Vec<(String, String)> = values
+        .iter()
+        .filter_map(|(k, v)| {
+            let rest = v.split_once("://")?.1;
+            let host = rest
+                .split(['/', ':', '?', '#'])
+                .next()?
+                .rsplit('@')
+                .next()?
+                .to_string();
+            (host.len() >= 4).then(|| (k.clone(), host))
+        })
+        .collect();
+    values.extend(hosts);
+    Redactor::new(values)
 }
 
 /// Reads the policy a home uses: `HOME/policy` if it exists, else the shipped default.
@@ -268,11 +303,20 @@ impl Gateway {
                 Policy::load(source, v as u64).map_err(|e| GatewayError::Policy(e.to_string()))?;
             engine = Engine::new(policy, &loc).map_err(|e| GatewayError::Policy(e.to_string()))?;
         }
+        let digest_key = store.key("digest", &new_secret()?).await?;
         Ok(Gateway {
             engine,
             store,
             redactor,
+            digest_key,
         })
+    }
+
+    /// The digest Assent stores, exports and binds approvals to: the action's SHA-256 keyed
+    /// with a per-database secret. A plain digest of an action that held a short secret (a
+    /// port number) could be brute-forced back to it from an export.
+    pub fn keyed(&self, digest: &str) -> String {
+        sha256_hex(&format!("{}:{digest}", self.digest_key))
     }
 
     async fn record_policy_rejection(store: &Store, why: &str) {
@@ -339,13 +383,11 @@ impl Gateway {
         adapted: &Adapted,
         principal: &str,
     ) -> Result<Requested, GatewayError> {
-        let evaluation = self.engine.evaluate(adapted, principal);
+        let mut evaluation = self.engine.evaluate(adapted, principal);
+        evaluation.digest = self.keyed(&evaluation.digest);
         let now = now_ms();
         let d = &evaluation.decision;
         let mut tx = self.store.begin().await?;
-        let request_ev = self.action_event("request", &evaluation);
-        tx.append(redactor_event(&self.redactor, request_ev))
-            .await?;
         let who = evaluation
             .chain
             .first()
@@ -419,6 +461,12 @@ impl Gateway {
                 }
             },
         };
+        let mut request_ev = self.action_event("request", &evaluation);
+        if let Outcome::Pending(p) = &outcome {
+            request_ev.insert("request_id".into(), json!(p.request_id));
+        }
+        tx.append(redactor_event(&self.redactor, request_ev))
+            .await?;
         let mut e = self.action_event("decision", &evaluation);
         Self::decision_fields(&mut e, d);
         if let Outcome::Pending(p) = &outcome {
@@ -540,8 +588,9 @@ impl Gateway {
         action: &Action,
     ) -> Result<bool, GatewayError> {
         let mut tx = self.store.begin().await?;
+        let digest = self.keyed(&action.digest());
         let ok = tx
-            .redeem(request_id, &sha256_hex(secret), &action.digest(), now_ms())
+            .redeem(request_id, &sha256_hex(secret), &digest, now_ms())
             .await?;
         if let Some(row) = tx.request(request_id).await? {
             let mut e = self.request_event(
@@ -552,7 +601,7 @@ impl Gateway {
                 },
                 &row,
             );
-            e.insert("digest".into(), json!(action.digest()));
+            e.insert("digest".into(), json!(digest));
             tx.append(redactor_event(&self.redactor, e)).await?;
         }
         tx.commit().await?;
@@ -747,6 +796,24 @@ impl Gateway {
                 return Err(e);
             }
         };
+        if grant.is_some() {
+            // A grant lets later identical actions through without anyone: only where the
+            // policy allows repeats (`once`/`session`) and one approver decides.
+            if let Some(row) = self.store.request(id).await? {
+                let mode = row.body["approval"]["requirement"]["mode"]
+                    .as_str()
+                    .unwrap_or("always")
+                    .to_string();
+                let quorum = row.body["approval"]["requirement"]["quorum"]
+                    .as_u64()
+                    .unwrap_or(1);
+                if mode == "always" || quorum > 1 {
+                    return Err(GatewayError::Refused(format!(
+                        "request {id} is under a rule with mode `{mode}` and quorum {quorum}, which leaves no grant; approve without --for"
+                    )));
+                }
+            }
+        }
         let policy = &self.engine.policy;
         self.transition(
             id,
@@ -819,17 +886,31 @@ impl Gateway {
         ok: bool,
         detail: Value,
     ) -> Result<(), GatewayError> {
-        let reason = detail.to_string();
+        let reason = if ok {
+            "ran and succeeded"
+        } else {
+            "ran and failed"
+        };
         self.transition(
             id,
             |a, _, _, _| a.report(ok),
             "execution",
             None,
-            Some(&reason),
+            Some(reason),
             None,
         )
-        .await
-        .map(|_| ())
+        .await?;
+        // The run's exit status and duration go in `detail`, as for runs policy allowed outright.
+        let mut tx = self.store.begin().await?;
+        if let Some(row) = tx.request(id).await? {
+            let mut e = self.request_event("execution.result", &row);
+            e.insert("decision".into(), json!(if ok { "allow" } else { "deny" }));
+            e.insert("reason".into(), json!(reason));
+            e.insert("detail".into(), detail);
+            tx.append(redactor_event(&self.redactor, e)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Records the outcome of an action that policy allowed outright (no request).

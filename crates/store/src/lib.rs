@@ -309,6 +309,20 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
+    /// A per-database key: the stored one, or `fresh` stored now if there is none.
+    pub async fn key(&self, name: &str, fresh: &str) -> Result<String> {
+        sqlx::query("INSERT OR IGNORE INTO store_keys (name, value) VALUES (?, ?)")
+            .bind(name)
+            .bind(fresh)
+            .execute(&self.pool)
+            .await?;
+        let v: String = sqlx::query_scalar("SELECT value FROM store_keys WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(v)
+    }
+
     /// Latest stored policy version: (version, digest).
     pub async fn latest_policy(&self) -> Result<Option<(i64, String)>> {
         let row = sqlx::query(

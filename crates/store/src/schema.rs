@@ -61,6 +61,14 @@ const MIGRATIONS: &[&str] = &[
         hash TEXT NOT NULL
     );
     "#,
+    // 2: per-database keys (the digest key: audit digests are keyed so that a digest of an
+    // action holding a redacted value cannot be brute-forced back to that value).
+    r#"
+    CREATE TABLE store_keys (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    "#,
 ];
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {

@@ -640,12 +640,25 @@ impl<'a> Walker<'a> {
                         K::DuplicateInput | K::DuplicateOutput => {
                             if !arg.lit.as_deref().is_some_and(is_fd_word) {
                                 self.write_path(&arg, true);
+                            } else if matches!(kind, K::DuplicateOutput)
+                                && !matches!(arg.lit.as_deref(), Some("1" | "2" | "-"))
+                            {
+                                self.not_read_only();
+                                self.facts.writes_redirect = true;
                             }
                         }
                     }
                     None
                 }
-                T::Fd(_) => None,
+                T::Fd(fd) => {
+                    // `>&3`: a descriptor other than stdout/stderr was inherited from somewhere
+                    // this analysis cannot see.
+                    if matches!(kind, K::DuplicateOutput) && !matches!(fd, 1 | 2) {
+                        self.not_read_only();
+                        self.facts.writes_redirect = true;
+                    }
+                    None
+                }
                 T::ProcessSubstitution(_, sub) => {
                     self.facts.substitution = true;
                     self.not_read_only();
@@ -656,6 +669,12 @@ impl<'a> Walker<'a> {
                     let arg = self.word(&w.value);
                     if !arg.lit.as_deref().is_some_and(is_fd_word) {
                         self.write_path(&arg, true);
+                    } else if matches!(kind, K::DuplicateOutput)
+                        && !matches!(arg.lit.as_deref(), Some("1" | "2" | "-"))
+                    {
+                        // `>&3`: a descriptor inherited from somewhere this analysis cannot see.
+                        self.not_read_only();
+                        self.facts.writes_redirect = true;
                     }
                     None
                 }
@@ -721,6 +740,11 @@ impl<'a> Walker<'a> {
         if !class.inside_workspace {
             self.facts.outside_workspace = true;
             self.not_read_only();
+        }
+        if class.hardlinked && content {
+            self.facts.not_understood(
+                "reads a file with several hard links (it may be another name for a secret)",
+            );
         }
     }
 

@@ -737,6 +737,11 @@ fn allowlisted(name: &str) -> Option<Spec> {
 fn resolve_program(lit: &str) -> String {
     if let Some((dir, base)) = lit.rsplit_once('/') {
         let dir = if dir.is_empty() { "/" } else { dir };
+        // Only an absolute standard directory names the system's program: `./bin/ls` or
+        // `bin/ls` is whatever the workspace put there.
+        if !dir.starts_with('/') {
+            return lit.to_string();
+        }
         let normal = crate::paths::lexical(std::path::Path::new(dir));
         if STD_BIN_DIRS
             .iter()
@@ -805,6 +810,31 @@ impl Walker<'_> {
         }
         if PRIVILEGE.contains(&name.as_str()) {
             self.facts.privileged = true;
+        }
+        // The agent running Assent's own approver or policy commands is changing its guard.
+        let first_arg = argv.get(1).and_then(|a| a.lit.as_deref()).unwrap_or("");
+        let base_name = name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&name)
+            .to_ascii_lowercase();
+        let is_assent = self
+            .cfg
+            .guard_process_names
+            .iter()
+            .any(|g| base_name.starts_with(g.as_str()));
+        let approver_verb = matches!(
+            first_arg,
+            "approve" | "deny" | "revoke" | "watch" | "grants" | "init" | "serve"
+        ) && (argv.len() == 2
+            || argv
+                .get(2)
+                .and_then(|a| a.lit.as_deref())
+                .is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()) || x.starts_with('-')));
+        if (is_assent && !matches!(first_arg, "check" | "--version" | "--help" | "-h" | "-V"))
+            || approver_verb
+        {
+            self.facts.guard_tamper = true;
         }
         if KILLERS.contains(&name.as_str()) {
             self.killer = true;
@@ -1727,9 +1757,14 @@ impl Walker<'_> {
             };
             for candidate in path_candidates(l) {
                 let class = self.ctx.classify(self.cfg, &candidate);
-                if class.secret && !class.glob {
+                // These list or test names; they never print a file's contents.
+                let names_only = matches!(
+                    sub.as_str(),
+                    "check-ignore" | "ls-files" | "ls-tree" | "rev-parse" | "status"
+                );
+                if class.secret && !class.glob && !names_only {
                     self.facts.secret_read = true;
-                } else if class.secret {
+                } else if class.secret && !names_only {
                     self.facts.secret_mention = true;
                 }
                 let names_guard_dir =
@@ -1772,9 +1807,16 @@ impl Walker<'_> {
             self.not_read_only();
             self.facts.secret_mention = true;
         }
-        if sub == "grep" && READ_ONLY.contains(&sub.as_str()) {
-            // git grep reads every tracked (and with --untracked, every) file.
-            self.recursive_read_with(&[], false);
+        if sub == "grep" {
+            // git grep reads tracked files; with --untracked or --no-index, every file.
+            if rest
+                .iter()
+                .any(|a| a.is("--untracked") || a.is("--no-index") || a.is("--no-exclude-standard"))
+            {
+                self.recursive_read_with(&[], false);
+            } else if self.repository_tracks_secret() {
+                self.facts.secret_read = true;
+            }
         }
         if let Some(c) = saved_cwd {
             self.ctx.cwd = c;
@@ -1923,6 +1965,13 @@ impl Walker<'_> {
         for a in args {
             let Some(l) = a.lit.as_deref() else {
                 self.facts.dynamic = true;
+                // What it could at most be: `~/.{assent,x}`, `~/$x`.
+                if a.skeleton != "*" && !a.skeleton.is_empty() && (recursive_delete || writes_all) {
+                    let class = self.ctx.classify(self.cfg, &a.skeleton);
+                    if class.guard || class.guard_ancestor {
+                        self.facts.guard_tamper = true;
+                    }
+                }
                 continue;
             };
             if !l.starts_with('-') {
@@ -1939,6 +1988,11 @@ impl Walker<'_> {
                 if !NETWORK.contains(&name) {
                     self.facts.network = true;
                 }
+            }
+            if l.contains("://") {
+                // A URL is not a file name (and joining it to a directory would mangle it
+                // past redaction).
+                continue;
             }
             let is_write = !l.starts_with('-')
                 && (writes_all
@@ -2154,7 +2208,7 @@ impl Walker<'_> {
                         recursive = true;
                     }
                 }
-                if name == "rg" && (*c == 'g' || *c == 't' || *c == 'T') {
+                if name == "rg" && *c == 'g' {
                     rg_globs = true;
                 }
                 if matches!(name, "grep" | "egrep" | "fgrep") && (*c == 'r' || *c == 'R') {
@@ -2246,7 +2300,7 @@ impl Walker<'_> {
         if recursive {
             self.recursive_read(&files);
         }
-        if name == "rg" {
+        if name == "rg" && !args.iter().any(|a| a.is("--files") || a.is("--type-list")) {
             // ripgrep searches directories recursively by default, skipping hidden files
             // unless a glob or type names them.
             let dirs: Vec<&Arg> = files
@@ -2371,6 +2425,7 @@ impl Walker<'_> {
                 &self.ctx,
                 std::path::Path::new(&class.path),
                 skip_hidden,
+                None,
             ) {
                 Some(false) => {}
                 Some(true) => self.facts.secret_read = true,

@@ -23,9 +23,19 @@ fn shell_quote(w: &str) -> String {
 
 pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
     let kind: Kind = args.kind.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let cwd = std::env::current_dir()?.display().to_string();
-    let command = args
-        .argv
+    let cwd_path = std::env::current_dir()?;
+    let cwd = cwd_path.display().to_string();
+    // Decide on the program that will really run: resolved through PATH now, and run by
+    // that absolute path later. `ls` found in `./bin` is not the system's `ls`.
+    let program = resolve_program(&args.argv[0], &cwd_path).ok_or_else(|| {
+        anyhow::anyhow!(
+            "`{}` not found or not executable; command not run",
+            args.argv[0]
+        )
+    })?;
+    let mut argv = args.argv.clone();
+    argv[0] = program.display().to_string();
+    let command = argv
         .iter()
         .map(|w| shell_quote(w))
         .collect::<Vec<_>>()
@@ -36,7 +46,7 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
         input: if kind == Kind::Shell {
             json!({"command": command})
         } else {
-            json!({"argv": args.argv})
+            json!({"argv": argv})
         },
         cwd: Some(cwd),
         session: Some(
@@ -89,11 +99,16 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             }
         };
         let matcher = assent_analyze_env(&gw);
-        let mut cmd = std::process::Command::new(&args.argv[0]);
-        cmd.args(&args.argv[1..]);
+                let mut cmd = std::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..]);
+        // Values of protected variables, to catch them under other names (`npm_config_port`).
+        let protected_values: Vec<String> = std::env::vars()
+            .filter(|(k, v)| matcher(k) && v.chars().count() >= assent_core::redact::MIN_SECRET_LEN)
+            .map(|(_, v)| v)
+            .collect();
         for (k, v) in std::env::vars_os() {
             let (Some(k), v) = (k.to_str(), v.to_string_lossy()) else { continue };
-            let looks_secret = assent_core::redact::redact_shapes(&v) != v;
+                        let looks_secret = assent_core::redact::redact_shapes(&v) != v || protected_values.iter().any(|p| v.contains(p.as_str()));
             if (matcher(k) || looks_secret) && !args.keep_env.iter().any(|keep| keep == k) {
                 cmd.env_remove(k);
             }
@@ -125,6 +140,24 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
 fn assent_analyze_env(gw: &Gateway) -> impl Fn(&str) -> bool {
     let m = assent_gateway::EnvMatcher::new(&gw.policy().settings.env.protected);
     move |k| m.is_protected(k)
+}
+
+/// Finds the file a shell would run for `name`: a path as given (made absolute), or the first
+/// executable file named so in `PATH`.
+fn resolve_program(name: &str, cwd: &std::path::Path) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if name.contains('/') {
+        let p = cwd.join(name);
+        return executable(&p).then(|| std::fs::canonicalize(&p).unwrap_or(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| if d.is_absolute() { d } else { cwd.join(d) })
+        .map(|d| d.join(name))
+        .find(|p| executable(p))
 }
 
 /// The child's own exit status becomes ours.

@@ -114,7 +114,11 @@ fn csv_cell(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%']) {
+    // Leading blanks do not stop a spreadsheet from evaluating the cell.
+    let s = if s
+        .trim_start()
+        .starts_with(['=', '+', '-', '@', '\t', '\r', '|', '%'])
+    {
         format!("'{s}")
     } else {
         s
@@ -246,5 +250,24 @@ async fn verify(store: &Store) -> anyhow::Result<Exit> {
             println!("BROKEN at event {}: {}", b.seq, b.problem);
             Ok(Exit::Tampered)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+    use serde_json::json;
+
+    #[test]
+    fn csv_cells_are_quoted_and_defused() {
+        assert_eq!(csv_cell(&json!("ls")), "\"ls\"");
+        assert_eq!(
+            csv_cell(&json!("=cmd|' /C calc'!A0")),
+            "\"'=cmd|' /C calc'!A0\""
+        );
+        assert_eq!(csv_cell(&json!(" =1+1")), "\"' =1+1\"");
+        assert_eq!(csv_cell(&json!("@SUM(A1)")), "\"'@SUM(A1)\"");
+        assert_eq!(csv_cell(&json!("a\"b")), "\"a\"\"b\"");
+        assert_eq!(csv_cell(&json!(null)), "\"\"");
     }
 }

@@ -718,3 +718,46 @@ fn policy_check_names_file_and_line_and_check_keeps_going() {
     assert!(answers[2]["error"].is_string());
     assert_eq!(answers[3]["decision"], "deny");
 }
+
+#[test]
+fn watch_answers_with_keys() {
+    let h = setup();
+    let first = h.spawn_hook(
+        &h.hook_input("Bash", json!({"command": "rm -rf one"})),
+        &["--max-wait", "20"],
+    );
+    h.wait_pending(1);
+    let second = h.spawn_hook(
+        &h.hook_input("Bash", json!({"command": "rm -rf two"})),
+        &["--max-wait", "20"],
+    );
+    h.wait_pending(2);
+    // `a` approves the first request shown, `d` + reason denies the second.
+    let mut watch = h
+        .cmd()
+        .arg("watch")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("watch");
+    let mut stdin = watch.stdin.take().expect("stdin");
+    stdin.write_all(b"a\nd\nnot this one\n").expect("keys");
+    let a = first.wait_with_output().expect("hook");
+    let b = second.wait_with_output().expect("hook");
+    drop(stdin);
+    let _ = watch.kill();
+    let out = watch.wait_with_output().expect("watch");
+    assert_eq!(decision(&parse_answer(&a)), "allow");
+    let v = parse_answer(&b);
+    assert_eq!(decision(&v), "deny");
+    assert!(v["hookSpecificOutput"]["permissionDecisionReason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("not this one"));
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        shown.contains("$ rm -rf one") && shown.contains("$ rm -rf two"),
+        "watch shows each action: {shown}"
+    );
+}

@@ -4,7 +4,6 @@
 mod cli;
 mod cmd;
 mod exit;
-mod policy_files;
 
 use clap::Parser;
 

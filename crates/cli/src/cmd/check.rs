@@ -2,7 +2,6 @@
 
 use crate::cli::CheckArgs;
 use crate::exit::Exit;
-use crate::policy_files;
 use assent_core::redact::Redactor;
 use assent_gateway::{Engine, Evaluation, Locations};
 use assent_policy::{Policy, PolicySource};
@@ -14,7 +13,7 @@ const MAX_LINE: usize = 2 * 1024 * 1024;
 
 pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
     let source = match &args.policy {
-        Some(p) => match policy_files::load(p) {
+        Some(p) => match assent_gateway::files::load(p).map_err(|e| anyhow::anyhow!(e)) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("assent: {e:#}");

@@ -2,7 +2,6 @@
 
 use crate::cli::PolicyCommand;
 use crate::exit::Exit;
-use crate::policy_files;
 use assent_gateway::Locations;
 use assent_policy::{Policy, PolicySource};
 
@@ -10,7 +9,7 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
     match cmd {
         PolicyCommand::Check { path } => {
             let path = path.unwrap_or_else(|| loc.assent_home.join("policy"));
-            let source = match policy_files::load(&path) {
+            let source = match assent_gateway::files::load(&path).map_err(|e| anyhow::anyhow!(e)) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("assent: {e:#}");
@@ -103,7 +102,8 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
             let source = if default {
                 PolicySource::default_policy()
             } else {
-                policy_files::load(&path.unwrap_or_else(|| loc.assent_home.join("policy")))?
+                assent_gateway::files::load(&path.unwrap_or_else(|| loc.assent_home.join("policy")))
+                    .map_err(|e| anyhow::anyhow!(e))?
             };
             for (name, text) in source.cedar.iter().chain(std::iter::once(&source.settings)) {
                 println!("// ==== {name}");

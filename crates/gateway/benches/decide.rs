@@ -115,6 +115,13 @@ fn bench(c: &mut Criterion) {
             group.bench_function(name, |b| {
                 b.iter(|| black_box(engine.evaluate(black_box(&adapted), "agent")))
             });
+            // Without the decision cache: every Cedar evaluation done anew.
+            group.bench_function(format!("{name}_uncached"), |b| {
+                b.iter(|| {
+                    engine.policy.clear_decision_cache();
+                    black_box(engine.evaluate(black_box(&adapted), "agent"))
+                })
+            });
             if extra == 0 {
                 // The analysis alone, to see how the total splits between analysis and policy.
                 group.bench_function(format!("{name}_analyze_only"), |b| {

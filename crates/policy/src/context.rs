@@ -97,3 +97,63 @@ const FIELDS: &[(&str, Make)] = &[
     ("amount_minor", |f| E::new_long(f.amount_minor)),
     ("currency", |f| E::new_string(f.currency.clone())),
 ];
+
+/// A key naming everything the fields in `only` hold, so that two requests with equal keys
+/// get the same answer from the same policies (the decision cache in the engine).
+pub(crate) fn cache_key(f: &Facts, only: Option<&[String]>, out: &mut String) {
+    use std::fmt::Write as _;
+    let set = |out: &mut String, s: &BTreeSet<String>| {
+        for x in s {
+            out.push_str(x);
+            out.push('\u{1f}');
+        }
+    };
+    for (name, _) in FIELDS {
+        if let Some(names) = only {
+            if !names.iter().any(|n| n == name) {
+                continue;
+            }
+        }
+        out.push_str(name);
+        out.push('=');
+        match *name {
+            "tool" => out.push_str(&f.tool),
+            "kind" => out.push_str(&f.kind),
+            "session" => out.push_str(&f.session),
+            "programs" => set(out, &f.programs),
+            "subcommands" => set(out, &f.subcommands),
+            "parsed" => out.push(if f.parsed { '1' } else { '0' }),
+            "read_only" => out.push(if f.read_only { '1' } else { '0' }),
+            "dynamic" => out.push(if f.dynamic { '1' } else { '0' }),
+            "substitution" => out.push(if f.substitution { '1' } else { '0' }),
+            "wrapper" => out.push(if f.wrapper { '1' } else { '0' }),
+            "inline_eval" => out.push(if f.inline_eval { '1' } else { '0' }),
+            "writes_redirect" => out.push(if f.writes_redirect { '1' } else { '0' }),
+            "destructive" => out.push(if f.destructive { '1' } else { '0' }),
+            "network" => out.push(if f.network { '1' } else { '0' }),
+            "privileged" => out.push(if f.privileged { '1' } else { '0' }),
+            "paths" => set(out, &f.paths),
+            "write_paths" => set(out, &f.write_paths),
+            "outside_workspace" => out.push(if f.outside_workspace { '1' } else { '0' }),
+            "secret_read" => out.push(if f.secret_read { '1' } else { '0' }),
+            "secret_mention" => out.push(if f.secret_mention { '1' } else { '0' }),
+            "guard_tamper" => out.push(if f.guard_tamper { '1' } else { '0' }),
+            "env_dump" => out.push(if f.env_dump { '1' } else { '0' }),
+            "env_read" => set(out, &f.env_read),
+            "env_write" => set(out, &f.env_write),
+            "env_change" => out.push(if f.env_change { '1' } else { '0' }),
+            "hidden_text" => out.push(if f.hidden_text { '1' } else { '0' }),
+            "hosts" => set(out, &f.hosts),
+            "mcp_server" => out.push_str(&f.mcp_server),
+            "mcp_tool" => out.push_str(&f.mcp_tool),
+            "gui_action" => out.push_str(&f.gui_action),
+            "amount_minor" => {
+                let _ = write!(out, "{}", f.amount_minor);
+            }
+            "currency" => out.push_str(&f.currency),
+            // A field this function does not know: no key can be trusted.
+            _ => out.push_str("\u{0}unkeyed\u{0}"),
+        }
+        out.push('\u{1e}');
+    }
+}

@@ -130,6 +130,9 @@ struct Slice {
     fields: Option<Vec<String>>,
 }
 
+/// Most cached Cedar answers; past this the cache starts over.
+const DECISION_CACHE_MAX: usize = 16_384;
+
 /// Most principals whose entities are cached; past this the cache starts over.
 const ENTITY_CACHE_MAX: usize = 4096;
 
@@ -147,6 +150,9 @@ pub struct Policy {
     /// action are never evaluated for it, so latency does not grow with unrelated rules.
     slices: HashMap<(Verb, Kind), Slice>,
     authorizer: Authorizer,
+    /// Cedar's answers by (verb, kind, principal, the facts the slice reads): the policy is
+    /// immutable, so equal keys get equal answers. Errors are never cached.
+    decision_cache: std::sync::RwLock<HashMap<String, (bool, Vec<String>)>>,
     /// Entities per principal (name and roles), built once: they only change with the policy.
     entity_cache: std::sync::RwLock<HashMap<String, (EntityUid, std::sync::Arc<Entities>)>>,
     kind_uids: HashMap<Kind, EntityUid>,
@@ -603,9 +609,17 @@ impl Policy {
             slices,
             authorizer: Authorizer::new(),
             entity_cache: std::sync::RwLock::new(HashMap::new()),
+            decision_cache: std::sync::RwLock::new(HashMap::new()),
             kind_uids,
             verb_uids,
         })
+    }
+
+    /// Forgets cached answers (benchmarks measure the uncached path with it).
+    pub fn clear_decision_cache(&self) {
+        if let Ok(mut c) = self.decision_cache.write() {
+            c.clear();
+        }
     }
 
     /// Number of rules loaded.
@@ -668,6 +682,20 @@ impl Policy {
         let Some(slice) = self.slices.get(&(verb, kind)) else {
             return Ok((false, Vec::new()));
         };
+        let mut key = format!(
+            "{}\u{1d}{}\u{1d}{}\u{1d}{:?}\u{1d}{}\u{1d}",
+            verb.as_str(),
+            kind.as_str(),
+            p.name,
+            p.kind,
+            p.roles.join("\u{1f}")
+        );
+        context::cache_key(facts, slice.fields.as_deref(), &mut key);
+        if let Ok(cache) = self.decision_cache.read() {
+            if let Some(hit) = cache.get(&key) {
+                return Ok(hit.clone());
+            }
+        }
         let ctx = context::build_only(facts, slice.fields.as_deref())?;
         let (puid, entities) = self.entities(p)?;
         let action = self
@@ -697,10 +725,17 @@ impl Policy {
             .reason()
             .map(|r| r.to_string())
             .collect();
-        Ok((
+        let answer = (
             response.decision() == cedar_policy::Decision::Allow,
             reasons,
-        ))
+        );
+        if let Ok(mut cache) = self.decision_cache.write() {
+            if cache.len() >= DECISION_CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(key, answer.clone());
+        }
+        Ok(answer)
     }
 
     /// The decision for one principal (no delegation).

@@ -169,7 +169,6 @@ pub const DEFAULT_SECRETS: &[&str] = &[
     "/etc/sudoers",
     "/etc/sudoers.d/**",
     "/etc/ssh/ssh_host_*_key",
-    "/root/**",
     "/var/run/secrets/**",
     "/run/secrets/**",
 ];

@@ -52,7 +52,9 @@ impl PathCtx {
         let roots = roots
             .into_iter()
             .map(|r| resolve(cfg, &r))
-            .filter(|r| r.components().count() > 2 && *r != cfg.home_resolved)
+            .filter(|r| {
+                r.components().count() > 2 && *r != cfg.home_resolved && acceptable_root(cfg, r)
+            })
             .collect();
         PathCtx {
             cwd: cwd_path,
@@ -285,6 +287,10 @@ pub(crate) fn tree_holds_secret(
     if !root.is_dir() {
         return Some(false);
     }
+    if skip_hidden && whitelists_hidden(root) {
+        // A `!pattern` line in an ignore file can re-include hidden files (`!.env`).
+        return tree_holds_secret(cfg, _ctx, root, false, None);
+    }
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -314,6 +320,76 @@ pub(crate) fn tree_holds_secret(
         }
     }
     Some(false)
+}
+
+/// Whether an ignore file in `root`, below it (bounded) or in its ancestors has a `!` line.
+fn whitelists_hidden(root: &Path) -> bool {
+    let has_bang = |dir: &Path| {
+        [".gitignore", ".ignore", ".rgignore"].iter().any(|f| {
+            std::fs::read_to_string(dir.join(f))
+                .is_ok_and(|t| t.lines().any(|l| l.trim_start().starts_with('!')))
+        })
+    };
+    if root.ancestors().any(has_bang) {
+        return true;
+    }
+    let mut stack = vec![root.to_path_buf()];
+    let mut seen = 0;
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            seen += 1;
+            if seen > 20_000 {
+                return true;
+            }
+            if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git" {
+                if has_bang(&e.path()) {
+                    return true;
+                }
+                stack.push(e.path());
+            }
+        }
+    }
+    false
+}
+
+/// A directory that may serve as a workspace: not a system directory, not a secret or a
+/// directory holding secrets, not Assent's home or the hook settings.
+fn acceptable_root(cfg: &Compiled, r: &Path) -> bool {
+    // Not /var or /opt as a whole: projects live in /var/www and /opt/app.
+    const SYSTEM: &[&str] = &[
+        "/proc",
+        "/sys",
+        "/dev",
+        "/etc",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib64",
+        "/boot",
+        "/run",
+        "/snap",
+        "/var/log",
+        "/var/lib",
+        "/var/run",
+        "/var/spool",
+        "/var/mail",
+        "/var/backups",
+        "/var/cache",
+    ];
+    if SYSTEM.iter().any(|d| r.starts_with(d)) {
+        return false;
+    }
+    let is_secret = cfg.secrets.is_match(r)
+        || cfg
+            .secret_roots
+            .iter()
+            .any(|s| s.starts_with(r) || r.starts_with(s));
+    let is_guard = cfg.guards.is_match(r) || cfg.guard_roots.iter().any(|g| r.starts_with(g));
+    !is_secret && !is_guard
 }
 
 /// A glob whose pattern climbs with `..` cannot be trusted to stay inside.

@@ -70,6 +70,50 @@ fn symlinks_recursion_and_repository_config() {
         Verdict::Allow
     );
 
+    // A working directory that is not a workspace (a secret directory, Assent's home, /proc,
+    // /etc) makes nothing inside it: listing it or reading relative names asks.
+    let ssh = home.path().join(".ssh");
+    assert_ne!(decide(&e, &ssh, "ls -la"), Verdict::Allow);
+    std::fs::create_dir_all(home.path().join(".assent")).expect("mkdir");
+    assert_ne!(
+        decide(&e, &home.path().join(".assent"), "cat x"),
+        Verdict::Allow
+    );
+    assert_ne!(
+        decide(&e, Path::new("/proc/self"), "cat maps"),
+        Verdict::Allow
+    );
+    assert_ne!(decide(&e, Path::new("/etc"), "ls -la"), Verdict::Allow);
+    // Programs that read lists of file names, or write temporary files elsewhere.
+    assert_ne!(
+        decide(&e, &ws, "echo 'x  /etc/shadow' | md5sum -c"),
+        Verdict::Allow
+    );
+    assert_ne!(decide(&e, &ws, "echo .env | file -f -"), Verdict::Allow);
+    assert_ne!(
+        decide(&e, &ws, "sort --temporary-directory=/tmp README.md"),
+        Verdict::Allow
+    );
+    // An ignore file that re-includes hidden files makes ripgrep read `.env`.
+    std::fs::write(ws.join("src/.env"), "API_KEY=x").expect("write");
+    std::fs::remove_file(ws.join("src/.env")).expect("rm");
+    std::fs::write(ws.join(".env"), "API_KEY=x").expect("write");
+    std::fs::remove_dir_all(ws.join(".git")).expect("rm .git");
+    assert_eq!(decide(&e, &ws, "rg API src"), Verdict::Allow);
+    std::fs::write(ws.join(".ignore"), "!.env\n").expect("write");
+    assert_eq!(decide(&e, &ws, "rg API"), Verdict::Deny);
+    std::fs::remove_file(ws.join(".ignore")).expect("rm");
+    // A submodule's own config runs code on `git status` of the superproject.
+    std::fs::create_dir_all(ws.join(".git/modules/sm")).expect("mkdir");
+    std::fs::write(ws.join(".git/config"), "[core]\n\tbare = false\n").expect("write");
+    assert_eq!(decide(&e, &ws, "git status"), Verdict::Allow);
+    std::fs::write(
+        ws.join(".git/modules/sm/config"),
+        "[core]\n\tfsmonitor = /tmp/evil\n",
+    )
+    .expect("write");
+    assert_ne!(decide(&e, &ws, "git status"), Verdict::Allow);
+
     // Deleting a directory that holds the hook settings is tampering.
     std::fs::create_dir_all(ws.join(".claude")).expect("mkdir");
     std::fs::write(ws.join(".claude/settings.json"), "{}").expect("write");

@@ -361,8 +361,12 @@ fn allowlisted(name: &str) -> Option<Spec> {
     Some(match name {
         // Value flags are listed per program: a flag wrongly said to take a value would hide
         // the next word (`cat -n ~/.ssh/id_rsa`) from every path check.
-        "cat" | "rev" | "md5sum" | "sha1sum" | "sha224sum" | "sha256sum" | "sha384sum"
-        | "sha512sum" | "sum" | "comm" => spec(Content),
+        "cat" | "rev" | "sum" | "comm" => spec(Content),
+        // `-c` reads a list of file names (from a file or stdin) and opens each.
+        "md5sum" | "sha1sum" | "sha224sum" | "sha256sum" | "sha384sum" | "sha512sum" => Spec {
+            forbidden: &["-c", "--check"],
+            ..spec(Content)
+        },
         "tac" => Spec {
             value_flags: &["-s", "--separator"],
             ..spec(Content)
@@ -465,7 +469,7 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--separator",
                 "--exclude",
             ],
-            forbidden: &["-C", "--compile"],
+            forbidden: &["-C", "--compile", "-f", "--files-from"],
             ..spec(Metadata)
         },
         "du" => Spec {
@@ -629,6 +633,8 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--compress-program",
                 "--files0-from",
                 "--random-source",
+                "-T",
+                "--temporary-directory",
             ],
             ..spec(Content)
         },
@@ -2297,6 +2303,10 @@ impl Walker<'_> {
             spec.positionals,
             Positionals::Content | Positionals::PatternThenContent
         );
+        if files.is_empty() && matches!(name, "ls" | "dir" | "vdir" | "tree" | "du") {
+            // These list the current directory when given nothing.
+            self.read_path(&Arg::literal("."), false);
+        }
         if recursive {
             self.recursive_read(&files);
         }
@@ -2474,6 +2484,38 @@ impl Walker<'_> {
                 None
             };
             if let Some(config) = config {
+                // Submodules run with their own config (`.git/modules/NAME/config`).
+                if let Some(gitdir) = config.parent() {
+                    let modules = gitdir.join("modules");
+                    if modules.is_dir() {
+                        let mut stack = vec![modules];
+                        let mut seen = 0;
+                        while let Some(dir) = stack.pop() {
+                            let Ok(entries) = std::fs::read_dir(&dir) else {
+                                continue;
+                            };
+                            for e in entries.flatten() {
+                                seen += 1;
+                                if seen > 2_000 {
+                                    return true;
+                                }
+                                let path = e.path();
+                                if e.file_name() == "config" {
+                                    let text = std::fs::read_to_string(&path)
+                                        .unwrap_or_default()
+                                        .to_ascii_lowercase();
+                                    if RUNS_CODE.iter().any(|k| text.contains(k)) {
+                                        return true;
+                                    }
+                                } else if e.file_type().is_ok_and(|t| t.is_dir())
+                                    && e.file_name() != "objects"
+                                {
+                                    stack.push(path);
+                                }
+                            }
+                        }
+                    }
+                }
                 // `commondir` points at the directory whose config applies too.
                 if let Some(gitdir) = config.parent() {
                     if let Ok(common) = std::fs::read_to_string(gitdir.join("commondir")) {

@@ -53,20 +53,7 @@ impl AnalyzerConfig {
     }
 }
 
-pub const DEFAULT_PROTECTED_ENV: &[&str] = &[
-    "PORT",
-    "WEB_UI_HOST",
-    "SEARXNG_URL",
-    "*_KEY",
-    "*_TOKEN",
-    "*_SECRET",
-    "*PASSWORD*",
-    "*_API_KEY",
-    "*_ACCESS_KEY*",
-    "*_CREDENTIALS*",
-    "DATABASE_URL",
-    "ASSENT_*",
-];
+pub use assent_core::redact::DEFAULT_PROTECTED_ENV;
 
 pub const DEFAULT_SECRETS: &[&str] = &[
     "**/.env",

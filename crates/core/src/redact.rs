@@ -5,6 +5,23 @@
 //! *shapes* (API keys, bearer tokens, private keys, passwords in URLs). Both are replaced by
 //! `[REDACTED:<label>]` before any text is written anywhere.
 
+/// The protected environment variables of the shipped configuration (PRODUCT.md): exact
+/// names or `*` patterns. Never shown, logged or changed.
+pub const DEFAULT_PROTECTED_ENV: &[&str] = &[
+    "PORT",
+    "WEB_UI_HOST",
+    "SEARXNG_URL",
+    "*_KEY",
+    "*_TOKEN",
+    "*_SECRET",
+    "*PASSWORD*",
+    "*_API_KEY",
+    "*_ACCESS_KEY*",
+    "*_CREDENTIALS*",
+    "DATABASE_URL",
+    "ASSENT_*",
+];
+
 /// Values shorter than this are not redacted by value: redacting `80` everywhere would make
 /// every number unreadable while protecting nothing.
 pub const MIN_SECRET_LEN: usize = 4;

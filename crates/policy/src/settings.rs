@@ -92,22 +92,10 @@ pub struct Env {
 impl Default for Env {
     fn default() -> Self {
         Env {
-            protected: [
-                "PORT",
-                "WEB_UI_HOST",
-                "SEARXNG_URL",
-                "*_KEY",
-                "*_TOKEN",
-                "*_SECRET",
-                "*PASSWORD*",
-                "*_API_KEY",
-                "*_ACCESS_KEY*",
-                "*_CREDENTIALS*",
-                "DATABASE_URL",
-                "ASSENT_*",
-            ]
-            .map(String::from)
-            .to_vec(),
+            protected: assent_core::redact::DEFAULT_PROTECTED_ENV
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
         }
     }
 }

@@ -34,6 +34,103 @@ pub enum AdaptError {
     NotString(&'static str),
     #[error(transparent)]
     Action(#[from] ActionError),
+    #[error(
+        "input mixes hook fields (`tool_name`) with canonical fields (`tool`, `kind`, `input`)"
+    )]
+    Ambiguous,
+    #[error("duplicate key `{0}`: parsers disagree on which one counts")]
+    DuplicateKey(String),
+    #[error("kind `{given}` does not match tool `{tool}`, which is `{known}`")]
+    KindMismatch {
+        tool: String,
+        given: String,
+        known: String,
+    },
+}
+
+/// Parses JSON refusing duplicate object keys anywhere: `{"tool_name":"Write",…,
+/// "tool_name":"TodoWrite"}` means one thing to a last-wins parser and another to a
+/// first-wins one.
+pub fn parse_strict(text: &str) -> Result<Value, AdaptError> {
+    use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Strict(Value);
+    impl<'de> serde::Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(StrictVisitor)
+        }
+    }
+    struct StrictVisitor;
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Strict;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Strict, E> {
+            Ok(Strict(Value::Bool(v)))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Strict, E> {
+            Ok(Strict(Value::from(v)))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Strict, E> {
+            Ok(Strict(Value::from(v)))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Strict, E> {
+            Ok(Strict(
+                serde_json::Number::from_f64(v)
+                    .map(Value::Number)
+                    .unwrap_or(Value::Null),
+            ))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Strict, E> {
+            Ok(Strict(Value::String(v.to_string())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Strict, E> {
+            Ok(Strict(Value::String(v)))
+        }
+        fn visit_unit<E>(self) -> Result<Strict, E> {
+            Ok(Strict(Value::Null))
+        }
+        fn visit_none<E>(self) -> Result<Strict, E> {
+            Ok(Strict(Value::Null))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Strict, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Strict(v)) = a.next_element()? {
+                out.push(v);
+            }
+            Ok(Strict(Value::Array(out)))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Strict, A::Error> {
+            let mut out = Map::new();
+            while let Some(k) = a.next_key::<String>()? {
+                let Strict(v) = a.next_value()?;
+                if out.insert(k.clone(), v).is_some() {
+                    return Err(serde::de::Error::custom(format!("\u{0}dup:{k}")));
+                }
+            }
+            Ok(Strict(Value::Object(out)))
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let parsed =
+        <Strict as serde::Deserialize>::deserialize(&mut de).and_then(|v| de.end().map(|_| v));
+    match parsed {
+        Ok(Strict(v)) => Ok(v),
+        Err(e) => {
+            let msg = e.to_string();
+            match msg.split_once("\u{0}dup:") {
+                Some((_, rest)) => Err(AdaptError::DuplicateKey(
+                    rest.split(" at line")
+                        .next()
+                        .unwrap_or(rest)
+                        .chars()
+                        .take(64)
+                        .collect(),
+                )),
+                None => Err(AdaptError::Json(msg)),
+            }
+        }
+    }
 }
 
 /// Claude Code's own tools and the kind of action each is. Older and newer builds differ;
@@ -45,10 +142,19 @@ pub fn claude_code_kind(tool: &str) -> Kind {
         "Read" | "Glob" | "Grep" | "LS" | "NotebookRead" => Kind::FileRead,
         "WebFetch" | "WebSearch" => Kind::Http,
         "computer" => Kind::Gui,
+        // Anthropic's text-editor tool: `view` reads, every other command writes.
+        "str_replace_based_edit_tool" | "str_replace_editor" | "text_editor" => Kind::FileWrite,
         t if t.starts_with("mcp__") => Kind::Mcp,
         t if t.starts_with("computer_") => Kind::Gui,
         _ => Kind::Other,
     }
+}
+
+fn is_text_editor(tool: &str) -> bool {
+    matches!(
+        tool,
+        "str_replace_based_edit_tool" | "str_replace_editor" | "text_editor"
+    )
 }
 
 /// Splits `mcp__server__tool`. Server names may contain single underscores; the tool is
@@ -73,7 +179,7 @@ pub fn from_json_line(line: &str) -> Result<Adapted, AdaptError> {
     if line.len() > assent_core::action::MAX_ACTION_BYTES * 2 {
         return Err(ActionError::TooLarge(line.len()).into());
     }
-    let v: Value = serde_json::from_str(line).map_err(|e| AdaptError::Json(e.to_string()))?;
+    let v = parse_strict(line)?;
     from_value(v)
 }
 
@@ -81,7 +187,15 @@ pub fn from_value(v: Value) -> Result<Adapted, AdaptError> {
     let Value::Object(obj) = v else {
         return Err(AdaptError::NotObject);
     };
-    if obj.contains_key("tool_name") || obj.contains_key("hook_event_name") {
+    let hook_shape = obj.contains_key("tool_name") || obj.contains_key("hook_event_name");
+    let canonical_shape = ["tool", "kind", "input"]
+        .iter()
+        .any(|k| obj.contains_key(*k));
+    if hook_shape && canonical_shape {
+        // One input, two readings: whoever reads the other shape would run something else.
+        return Err(AdaptError::Ambiguous);
+    }
+    if hook_shape {
         claude_code(obj)
     } else {
         canonical(obj)
@@ -103,11 +217,20 @@ fn canonical(mut obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
     let action: Action = serde_json::from_value(Value::Object(obj))
         .map_err(|e| AdaptError::Action(ActionError::Invalid(e.to_string())))?;
     let mut action = action;
-    // A tool this crate knows is the kind it is, whatever the caller says: `Bash` labelled
-    // `file.read` is still a shell command.
+    // A tool this crate knows is the kind it is: `Bash` labelled `file.read`, or `Read`
+    // labelled `file.delete`, is an input nobody should act on.
     let known = claude_code_kind(&action.tool);
-    if known != Kind::Other && known != action.kind {
-        action.kind = known;
+    if known != Kind::Other
+        && known != action.kind
+        && !(known == Kind::FileWrite
+            && action.kind == Kind::FileRead
+            && is_text_editor(&action.tool))
+    {
+        return Err(AdaptError::KindMismatch {
+            tool: action.tool.clone(),
+            given: action.kind.as_str().into(),
+            known: known.as_str().into(),
+        });
     }
     // An MCP action named mcp__server__tool carries server and tool as input fields.
     if action.kind == Kind::Mcp && action.input.get("server").is_none() {
@@ -136,7 +259,10 @@ pub fn claude_code(obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
         None | Some(Value::Null) => Value::Object(Map::new()),
         Some(_) => return Err(AdaptError::BadToolInput),
     };
-    let kind = claude_code_kind(&tool);
+    let mut kind = claude_code_kind(&tool);
+    if is_text_editor(&tool) && input.get("command").and_then(Value::as_str) == Some("view") {
+        kind = Kind::FileRead;
+    }
     let input = match kind {
         Kind::Mcp => match split_mcp_name(&tool) {
             Some((server, name)) => {
@@ -242,11 +368,32 @@ mod tests {
             None
         )
         .is_err());
-        // A known tool is the kind it is, whatever the caller says.
-        let lie =
-            from_json_line(r#"{"tool":"Bash","kind":"file.read","input":{"command":"rm -rf /"}}"#)
-                .expect("adapts");
-        assert_eq!(lie.action.kind, Kind::Shell);
+        // A known tool labelled as another kind is refused, not reinterpreted.
+        assert!(from_json_line(
+            r#"{"tool":"Bash","kind":"file.read","input":{"command":"rm -rf /"}}"#
+        )
+        .is_err());
+        assert!(from_json_line(
+            r#"{"tool":"Read","kind":"file.delete","input":{"file_path":"/p/a"}}"#
+        )
+        .is_err());
+        // Duplicate keys and mixed shapes are refused.
+        assert!(matches!(
+            from_json_line(r#"{"tool_name":"Write","tool_input":{},"tool_name":"TodoWrite"}"#),
+            Err(AdaptError::DuplicateKey(_))
+        ));
+        assert!(from_json_line(
+            r#"{"tool_name":"Read","tool_input":{"file_path":"/p/.env","file_path":"/p/a"}}"#
+        )
+        .is_err());
+        assert!(matches!(
+            from_json_line(
+                r#"{"tool_name":"Read","tool_input":{},"tool":"Bash","kind":"shell","input":{"command":"x"}}"#
+            ),
+            Err(AdaptError::Ambiguous)
+        ));
+        let view = from_json_line(r#"{"tool_name":"str_replace_based_edit_tool","tool_input":{"command":"view","path":"/p/a"}}"#).expect("adapts");
+        assert_eq!(view.action.kind, Kind::FileRead);
         let gui = from_json_line(
             r#"{"tool_name":"computer","tool_input":{"action":"type","text":"rm -rf ~\n"}}"#,
         )

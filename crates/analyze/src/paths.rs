@@ -422,6 +422,12 @@ pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
     if let Ok(real) = std::fs::canonicalize(p) {
         return real;
     }
+    resolve_dangling(p, 0)
+}
+
+/// The slow path of [`resolve`]: canonicalise the longest existing prefix, and follow a
+/// symlink whose target does not exist yet (writing through it would create the target).
+fn resolve_dangling(p: &Path, depth: usize) -> PathBuf {
     let comps: Vec<Component> = p.components().collect();
     let mut best = PathBuf::from("/");
     let mut used = 0;
@@ -432,7 +438,25 @@ pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
                 best = real;
                 used = i;
             }
-            Err(_) => break,
+            Err(_) => {
+                let link = best.join(comps[i - 1]);
+                if depth < 8
+                    && std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink())
+                {
+                    if let Ok(target) = std::fs::read_link(&link) {
+                        let mut next = if target.is_absolute() {
+                            target
+                        } else {
+                            best.join(target)
+                        };
+                        for c in &comps[i..] {
+                            next.push(c);
+                        }
+                        return resolve_dangling(&lexical(&next), depth + 1);
+                    }
+                }
+                break;
+            }
         }
     }
     let mut out = best;

@@ -59,6 +59,15 @@ fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
     }
 }
 
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.len() < 8192 => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),
+        Value::Object(o) => o.values().for_each(|x| collect_strings(x, out)),
+        _ => {}
+    }
+}
+
 fn is_writing_name(tool: &str) -> bool {
     let t = tool.to_ascii_lowercase();
     [
@@ -107,6 +116,8 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 "context",
                 "show_line_numbers",
                 "case_insensitive",
+                "command",
+                "view_range",
             ];
             // Only tools known to read and nothing else can be read-only; a caller naming
             // its own tool `file.read` is asked about.
@@ -118,6 +129,9 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 "NotebookRead",
                 "read_file",
                 "file.read",
+                "str_replace_based_edit_tool",
+                "str_replace_editor",
+                "text_editor",
             ];
             let mut ok = READ_TOOLS.contains(&action.tool.as_str());
             if let Some(obj) = input.as_object() {
@@ -171,7 +185,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 // Claude Code's Grep is ripgrep: hidden files are skipped (its schema has no
                 // `--hidden`), but a `glob` that names them re-includes them.
                 let glob = input.get("glob").and_then(Value::as_str);
-                let skip_hidden = glob.is_none();
+                let skip_hidden = glob.is_none() && input.get("type").is_none();
                 for p in &paths {
                     let class = ctx.classify(cfg, p);
                     let root = std::path::Path::new(&class.path);
@@ -264,16 +278,34 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                     facts.outside_workspace = true;
                 }
             }
-            for key in ["url", "uri"] {
-                if let Some(u) = input
-                    .get("arguments")
-                    .and_then(|a| a.get(key))
-                    .and_then(Value::as_str)
-                {
-                    if let Ok(parsed) = url::Url::parse(u) {
-                        if let Some(h) = parsed.host_str() {
-                            facts.hosts.insert(h.to_ascii_lowercase());
+            let mut strings = Vec::new();
+            collect_strings(input.get("arguments").unwrap_or(&Value::Null), &mut strings);
+            for u in &strings {
+                if let Ok(parsed) = url::Url::parse(u) {
+                    if let Some(h) = parsed.host_str() {
+                        facts.hosts.insert(h.to_ascii_lowercase());
+                    }
+                    if parsed.scheme() == "file" {
+                        let class = ctx.classify(cfg, parsed.path());
+                        facts.paths.insert(class.path.clone());
+                        facts.secret_read |= class.secret;
+                        facts.outside_workspace |= !class.inside_workspace;
+                        if class.guard && writes {
+                            facts.guard_tamper = true;
                         }
+                    }
+                }
+                // `set_env(name="OPENAI_API_KEY")`: a protected variable named as a value.
+                let name = u.trim();
+                if name.len() >= 3
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && name.chars().any(|c| c.is_ascii_uppercase())
+                    && cfg.env.is_protected(name)
+                {
+                    if writes {
+                        facts.env_write.insert(name.to_string());
+                    } else {
+                        facts.env_read.insert(name.to_string());
                     }
                 }
             }
@@ -341,7 +373,11 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 .or_else(|| input.get("operation"))
                 .and_then(Value::as_str)
                 .unwrap_or("set");
-            let name = input.get("name").and_then(Value::as_str).unwrap_or("");
+            let raw_name = input.get("name").and_then(Value::as_str).unwrap_or("");
+            if raw_name.trim() != raw_name {
+                facts.not_understood("variable name with blanks");
+            }
+            let name = raw_name.trim();
             match op {
                 "list" | "dump" => facts.env_dump = true,
                 "get" | "read" => {

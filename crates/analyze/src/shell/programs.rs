@@ -307,6 +307,8 @@ const DANGEROUS_LONG: &[&str] = &[
     "--search-zip",
     "--no-index",
     "--config",
+    "--infofile",
+    "--check",
 ];
 
 /// True when `flag` (a `--long` option without its value) is, or abbreviates, a dangerous
@@ -389,6 +391,7 @@ fn allowlisted(name: &str) -> Option<Spec> {
         },
         "b2sum" | "cksum" => Spec {
             value_flags: &["-l", "-a", "--length", "--algorithm"],
+            forbidden: &["-c", "--check"],
             ..spec(Content)
         },
         "cmp" => Spec {
@@ -420,7 +423,21 @@ fn allowlisted(name: &str) -> Option<Spec> {
             ],
             ..spec(Content)
         },
-        "head" | "tail" => Spec {
+        "tail" => Spec {
+            value_flags: &[
+                "-n",
+                "-c",
+                "--lines",
+                "--bytes",
+                "-s",
+                "--sleep-interval",
+                "--pid",
+            ],
+            // Following never ends: the agent would hang on it.
+            forbidden: &["-f", "-F", "--follow", "--retry"],
+            ..spec(Content)
+        },
+        "head" => Spec {
             value_flags: &[
                 "-n",
                 "-c",
@@ -511,7 +528,15 @@ fn allowlisted(name: &str) -> Option<Spec> {
                 "--timefmt",
                 "--sort",
             ],
-            forbidden: &["-o", "--fromfile", "-R", "-l", "--gitfile"],
+            forbidden: &[
+                "-o",
+                "--fromfile",
+                "-R",
+                "-l",
+                "--gitfile",
+                "--infofile",
+                "--info",
+            ],
             ..spec(Metadata)
         },
         "hexdump" => Spec {
@@ -901,6 +926,19 @@ impl Walker<'_> {
             | "compgen" | "read" | "mapfile" | "readarray" | "getopts" | "let" | "shopt"
             | "alias" | "unalias" | "hash" | "enable" => self.var_builtin(&name, args),
             "find" => self.find(args),
+            "seq"
+                if args.iter().any(|a| {
+                    a.lit.as_deref().is_none_or(|l| {
+                        let l = l.to_ascii_lowercase();
+                        l.contains("inf")
+                            || l.contains("nan")
+                            || l.parse::<f64>().is_ok_and(|v| v.abs() > 1e7)
+                    })
+                }) =>
+            {
+                // Endless or enormous output.
+                self.not_read_only();
+            }
             "ps" => {
                 self.not_read_only();
                 // BSD-style `ps e`, `ps eww`, `ps aux e`: print every process's environment.

@@ -973,28 +973,31 @@ fn describe(step: &Step) -> String {
     }
 }
 
-/// Every event has every field, so exports have a fixed shape.
+/// The fields every audit event has besides `seq`, `prev`, `event`, `time` and `time_ms`
+/// (null when they do not apply), so that exports have a fixed shape.
+pub const EVENT_FIELDS: &[&str] = &[
+    "principal",
+    "chain",
+    "approver",
+    "request_id",
+    "digest",
+    "kind",
+    "tool",
+    "session",
+    "summary",
+    "decision",
+    "rule",
+    "severity",
+    "policy_version",
+    "reason",
+    "detail",
+];
+
 fn base_event(name: &str) -> Map<String, Value> {
     let now = now_ms();
     let mut e = Map::new();
-    for k in [
-        "principal",
-        "chain",
-        "approver",
-        "request_id",
-        "digest",
-        "kind",
-        "tool",
-        "session",
-        "summary",
-        "decision",
-        "rule",
-        "severity",
-        "policy_version",
-        "reason",
-        "detail",
-    ] {
-        e.insert(k.into(), Value::Null);
+    for k in EVENT_FIELDS {
+        e.insert((*k).into(), Value::Null);
     }
     e.insert("event".into(), json!(name));
     e.insert("time".into(), json!(rfc3339(now)));

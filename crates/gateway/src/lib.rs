@@ -13,5 +13,5 @@ pub use assent_analyze::EnvMatcher;
 pub use engine::{Engine, EngineError, Evaluation, Locations};
 pub use gateway::{
     db_path, env_redactor, now_ms, policy_source, summarize, Gateway, GatewayError, GrantScope,
-    Outcome, Pending, Requested, WaitEnd,
+    Outcome, Pending, Requested, WaitEnd, EVENT_FIELDS,
 };

@@ -1812,15 +1812,7 @@ impl Walker<'_> {
                 } else if class.secret && !names_only {
                     self.facts.secret_mention = true;
                 }
-                let names_guard_dir =
-                    std::path::Path::new(&candidate)
-                        .file_name()
-                        .is_some_and(|n| {
-                            self.cfg
-                                .guard_dir_names
-                                .iter()
-                                .any(|d| d.eq_ignore_ascii_case(&n.to_string_lossy()))
-                        });
+                let names_guard_dir = self.names_guard_dir(&candidate);
                 if (class.guard || names_guard_dir) && !READ_ONLY.contains(&sub.as_str()) {
                     self.facts.guard_tamper = true;
                 }
@@ -2074,15 +2066,7 @@ impl Walker<'_> {
                 if class.guard {
                     self.facts.guard_tamper = true;
                 }
-                let names_guard_dir =
-                    std::path::Path::new(&candidate)
-                        .file_name()
-                        .is_some_and(|n| {
-                            self.cfg
-                                .guard_dir_names
-                                .iter()
-                                .any(|d| d.eq_ignore_ascii_case(&n.to_string_lossy()))
-                        });
+                let names_guard_dir = self.names_guard_dir(&candidate);
                 if names_guard_dir {
                     // `cp -t .claude …`, `tar -C .claude`, `vim .claude`: anything but a
                     // read-only look into the hook settings' directory.
@@ -2384,6 +2368,19 @@ impl Walker<'_> {
     /// secret. Checked on the file system (bounded); without file-system access it asks.
     fn recursive_read(&mut self, roots: &[&Arg]) {
         self.recursive_read_with(roots, false)
+    }
+
+    /// Whether the last component of a path is a directory that holds guard files anywhere
+    /// (`.claude`).
+    fn names_guard_dir(&self, candidate: &str) -> bool {
+        std::path::Path::new(candidate)
+            .file_name()
+            .is_some_and(|n| {
+                self.cfg
+                    .guard_dir_names
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&n.to_string_lossy()))
+            })
     }
 
     /// `sed` is read-only in one form only: `sed -n 'ADDRp' FILE…` with line-number

@@ -85,26 +85,19 @@ fn to_filter(f: &AuditFilter, limit: i64) -> anyhow::Result<EventFilter> {
     })
 }
 
-const CSV_COLUMNS: &[&str] = &[
-    "seq",
-    "time",
-    "event",
-    "principal",
-    "chain",
-    "approver",
-    "request_id",
-    "digest",
-    "kind",
-    "tool",
-    "session",
-    "summary",
-    "decision",
-    "rule",
-    "severity",
-    "policy_version",
-    "reason",
-    "hash_prev",
-];
+/// CSV columns: the chain position, time and type, every event field but the free-form
+/// `detail`, and the previous hash.
+fn csv_columns() -> Vec<&'static str> {
+    let mut cols = vec!["seq", "time", "event"];
+    cols.extend(
+        assent_gateway::EVENT_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| *f != "detail"),
+    );
+    cols.push("hash_prev");
+    cols
+}
 
 /// A CSV cell, quoted, and defused against formula injection: a cell a spreadsheet would
 /// evaluate (`=`, `+`, `-`, `@`, tab, CR) gets a leading apostrophe.
@@ -161,7 +154,7 @@ async fn write_events(
     let mut remaining = f.limit;
     let total_limit = f.limit;
     if format == AuditFormat::Csv {
-        writeln!(out, "{}", CSV_COLUMNS.join(","))?;
+        writeln!(out, "{}", csv_columns().join(","))?;
     }
     if format == AuditFormat::Table {
         writeln!(
@@ -185,7 +178,7 @@ async fn write_events(
                 AuditFormat::Jsonl => writeln!(out, "{body}")?,
                 AuditFormat::Ocsf => writeln!(out, "{}", ocsf(&v))?,
                 AuditFormat::Csv => {
-                    let cells: Vec<String> = CSV_COLUMNS
+                    let cells: Vec<String> = csv_columns()
                         .iter()
                         .map(|c| match *c {
                             "hash_prev" => csv_cell(&v["prev"]),

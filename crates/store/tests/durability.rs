@@ -163,3 +163,56 @@ fn tampering_is_detected_and_named() {
         }
     });
 }
+
+#[test]
+fn tokens_redeem_once_for_their_digest_before_expiry() {
+    rt().block_on(async {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.db")).await.expect("open");
+        let body = json!({});
+        let mut tx = store.begin().await.expect("begin");
+        let id = tx
+            .insert_request(&assent_store::NewRequest {
+                created_ms: 0,
+                session: "s",
+                principal: "agent",
+                body: &body,
+                deadline_ms: 10_000,
+                digest: "digest-a",
+                token_hash: "hash-of-secret",
+            })
+            .await
+            .expect("insert");
+        // Not approved yet: nothing to redeem.
+        assert!(!tx
+            .redeem(id, "hash-of-secret", "digest-a", 1)
+            .await
+            .expect("redeem"));
+        tx.update_request(id, "approved", &body, 10_000, Some(5_000))
+            .await
+            .expect("approve");
+        // Wrong secret, wrong action, too late: refused.
+        assert!(!tx
+            .redeem(id, "other-hash", "digest-a", 1)
+            .await
+            .expect("redeem"));
+        assert!(!tx
+            .redeem(id, "hash-of-secret", "digest-b", 1)
+            .await
+            .expect("redeem"));
+        assert!(!tx
+            .redeem(id, "hash-of-secret", "digest-a", 5_000)
+            .await
+            .expect("redeem"));
+        // The right one works once.
+        assert!(tx
+            .redeem(id, "hash-of-secret", "digest-a", 4_999)
+            .await
+            .expect("redeem"));
+        assert!(!tx
+            .redeem(id, "hash-of-secret", "digest-a", 4_999)
+            .await
+            .expect("redeem"));
+        tx.commit().await.expect("commit");
+    });
+}

@@ -9,6 +9,7 @@
 //! from a pipe, a construct it does not know — sets `parsed = false` or `dynamic = true`;
 //! either keeps the action off the allow path.
 
+mod git;
 mod programs;
 mod words;
 

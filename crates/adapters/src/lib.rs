@@ -30,6 +30,8 @@ pub enum AdaptError {
     NoToolName,
     #[error("hook input `tool_input` must be an object")]
     BadToolInput,
+    #[error("`{tool}` input has no string `{field}`")]
+    MissingField { tool: String, field: &'static str },
     #[error("`{0}` must be a string")]
     NotString(&'static str),
     #[error(transparent)]
@@ -157,6 +159,30 @@ fn is_text_editor(tool: &str) -> bool {
     )
 }
 
+/// The input fields without which a Claude Code tool call means nothing: a `Bash` call with
+/// no `command` is malformed, and malformed input is denied at once, never held for a person.
+fn required_fields(tool: &str, input: &Value) -> Result<(), AdaptError> {
+    let fields: &[&'static str] = match tool {
+        "Bash" => &["command"],
+        "Read" | "Write" | "Edit" | "MultiEdit" => &["file_path"],
+        "NotebookEdit" => &["notebook_path"],
+        "Grep" | "Glob" => &["pattern"],
+        "WebFetch" => &["url"],
+        "WebSearch" => &["query"],
+        _ => &[],
+    };
+    match fields
+        .iter()
+        .find(|f| !input.get(**f).is_some_and(Value::is_string))
+    {
+        Some(field) => Err(AdaptError::MissingField {
+            tool: tool.chars().take(64).collect(),
+            field,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Splits `mcp__server__tool`. Server names may contain single underscores; the tool is
 /// everything after the second `__`.
 pub fn split_mcp_name(tool: &str) -> Option<(&str, &str)> {
@@ -239,6 +265,7 @@ fn canonical(mut obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
                 serde_json::json!({"server": server, "tool": tool, "arguments": action.input});
         }
     }
+    required_fields(&action.tool, &action.input)?;
     action.validate()?;
     Ok(Adapted {
         action,
@@ -254,11 +281,13 @@ pub fn claude_code(obj: Map<String, Value>) -> Result<Adapted, AdaptError> {
         Some(Value::String(s)) if !s.is_empty() => s.clone(),
         _ => return Err(AdaptError::NoToolName),
     };
+    // Claude Code always sends `tool_input`; input without it is not a tool call anyone
+    // could run, so it is refused at once rather than held for a person.
     let input = match obj.get("tool_input") {
         Some(Value::Object(o)) => Value::Object(o.clone()),
-        None | Some(Value::Null) => Value::Object(Map::new()),
-        Some(_) => return Err(AdaptError::BadToolInput),
+        _ => return Err(AdaptError::BadToolInput),
     };
+    required_fields(&tool, &input)?;
     let mut kind = claude_code_kind(&tool);
     if is_text_editor(&tool) && input.get("command").and_then(Value::as_str) == Some("view") {
         kind = Kind::FileRead;
@@ -321,6 +350,32 @@ pub fn mcp_tools_call(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_hook_input_is_refused() {
+        for line in [
+            r#"{"tool_name":"Bash"}"#,
+            r#"{"tool_name":"Bash","tool_input":null}"#,
+            r#"{"tool_name":"Bash","tool_input":{}}"#,
+            r#"{"tool_name":"Bash","tool_input":{"command":["ls"]}}"#,
+            r#"{"tool_name":"Bash","tool_input":"ls"}"#,
+            r#"{"tool_name":"","tool_input":{"command":"ls"}}"#,
+            r#"{"tool_name":"Read","tool_input":{"path":"/etc/passwd"}}"#,
+            r#"{"tool_name":"Grep","tool_input":{"path":"."}}"#,
+            r#"{"tool":"Bash","input":{"cmd":"ls"}}"#,
+        ] {
+            assert!(from_json_line(line).is_err(), "accepted {line}");
+        }
+        // The well-formed neighbours still adapt.
+        for line in [
+            r#"{"tool_name":"Bash","tool_input":{"command":"ls"}}"#,
+            r#"{"tool_name":"Read","tool_input":{"file_path":"/p/a"}}"#,
+            r#"{"tool_name":"TodoWrite","tool_input":{}}"#,
+            r#"{"tool":"Bash","input":{"command":"ls"}}"#,
+        ] {
+            assert!(from_json_line(line).is_ok(), "refused {line}");
+        }
+    }
 
     #[test]
     fn hook_input_becomes_canonical() {

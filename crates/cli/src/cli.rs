@@ -218,6 +218,10 @@ pub struct CheckArgs {
     /// Print every fact, not only the ones that mattered.
     #[arg(long)]
     pub explain: bool,
+    /// Internal: answer lines in this process. Without it, lines are answered by a child
+    /// process that is restarted when it crashes, so no line goes unanswered.
+    #[arg(long, hide = true)]
+    pub worker: bool,
 }
 
 #[derive(Debug, Args)]

@@ -40,17 +40,11 @@ pub(crate) fn fields_used(policy_text: &str) -> Option<Vec<String>> {
 /// every context field on every request, so unread fields are pure cost — and so is
 /// building them.
 pub(crate) fn build_only(f: &Facts, only: Option<&[String]>) -> Result<Context, String> {
-    let pairs: Vec<(String, E)> = match only {
-        None => FIELDS
-            .iter()
-            .map(|(k, make)| (k.to_string(), make(f)))
-            .collect(),
-        Some(names) => FIELDS
-            .iter()
-            .filter(|(k, _)| names.iter().any(|n| n == k))
-            .map(|(k, make)| (k.to_string(), make(f)))
-            .collect(),
-    };
+    let pairs: Vec<(String, E)> = FIELDS
+        .iter()
+        .filter(|(k, _)| only.is_none_or(|names| names.iter().any(|n| n == k)))
+        .map(|(k, get)| (k.to_string(), get(f).expr()))
+        .collect();
     Context::from_pairs(pairs).map_err(|e| e.to_string())
 }
 
@@ -59,101 +53,192 @@ pub(crate) fn build(f: &Facts) -> Result<Context, String> {
     build_only(f, None)
 }
 
-type Make = fn(&Facts) -> E;
+/// The value of one context field, borrowed from the facts. Both the Cedar context and the
+/// decision-cache key are made from it, so no field can reach one without the other.
+pub(crate) enum Field<'a> {
+    Str(&'a str),
+    Bool(bool),
+    Set(&'a BTreeSet<String>),
+    Long(i64),
+}
 
-/// One entry per context field: its name and how to build it from the facts. The schema in
-/// `defaults/schema.cedarschema` declares the same names and types.
-const FIELDS: &[(&str, Make)] = &[
-    ("tool", |f| E::new_string(f.tool.clone())),
-    ("kind", |f| E::new_string(f.kind.clone())),
-    ("session", |f| E::new_string(f.session.clone())),
-    ("programs", |f| set(&f.programs)),
-    ("subcommands", |f| set(&f.subcommands)),
-    ("parsed", |f| E::new_bool(f.parsed)),
-    ("read_only", |f| E::new_bool(f.read_only)),
-    ("dynamic", |f| E::new_bool(f.dynamic)),
-    ("substitution", |f| E::new_bool(f.substitution)),
-    ("wrapper", |f| E::new_bool(f.wrapper)),
-    ("inline_eval", |f| E::new_bool(f.inline_eval)),
-    ("writes_redirect", |f| E::new_bool(f.writes_redirect)),
-    ("destructive", |f| E::new_bool(f.destructive)),
-    ("network", |f| E::new_bool(f.network)),
-    ("privileged", |f| E::new_bool(f.privileged)),
-    ("paths", |f| set(&f.paths)),
-    ("write_paths", |f| set(&f.write_paths)),
-    ("outside_workspace", |f| E::new_bool(f.outside_workspace)),
-    ("secret_read", |f| E::new_bool(f.secret_read)),
-    ("secret_mention", |f| E::new_bool(f.secret_mention)),
-    ("guard_tamper", |f| E::new_bool(f.guard_tamper)),
-    ("env_dump", |f| E::new_bool(f.env_dump)),
-    ("env_read", |f| set(&f.env_read)),
-    ("env_write", |f| set(&f.env_write)),
-    ("env_change", |f| E::new_bool(f.env_change)),
-    ("hidden_text", |f| E::new_bool(f.hidden_text)),
-    ("hosts", |f| set(&f.hosts)),
-    ("mcp_server", |f| E::new_string(f.mcp_server.clone())),
-    ("mcp_tool", |f| E::new_string(f.mcp_tool.clone())),
-    ("gui_action", |f| E::new_string(f.gui_action.clone())),
-    ("amount_minor", |f| E::new_long(f.amount_minor)),
-    ("currency", |f| E::new_string(f.currency.clone())),
+impl Field<'_> {
+    fn expr(&self) -> E {
+        match self {
+            Field::Str(s) => E::new_string(s.to_string()),
+            Field::Bool(b) => E::new_bool(*b),
+            Field::Set(s) => set(s),
+            Field::Long(n) => E::new_long(*n),
+        }
+    }
+
+    /// Writes the value unambiguously: strings and set members are length-prefixed, so no
+    /// value can be spelled to look like another field's.
+    fn key(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Field::Str(s) => {
+                let _ = write!(out, "s{}:{s}", s.len());
+            }
+            Field::Bool(b) => out.push(if *b { 'T' } else { 'F' }),
+            Field::Set(items) => {
+                let _ = write!(out, "[{}", items.len());
+                for x in items.iter() {
+                    let _ = write!(out, ",{}:{x}", x.len());
+                }
+                out.push(']');
+            }
+            Field::Long(n) => {
+                let _ = write!(out, "n{n}");
+            }
+        }
+    }
+}
+
+type Get = for<'a> fn(&'a Facts) -> Field<'a>;
+
+/// One entry per context field: its name and where its value comes from in the facts. The
+/// schema in `defaults/schema.cedarschema` declares the same names and types.
+pub(crate) const FIELDS: &[(&str, Get)] = &[
+    ("tool", |f| Field::Str(&f.tool)),
+    ("kind", |f| Field::Str(&f.kind)),
+    ("session", |f| Field::Str(&f.session)),
+    ("programs", |f| Field::Set(&f.programs)),
+    ("subcommands", |f| Field::Set(&f.subcommands)),
+    ("parsed", |f| Field::Bool(f.parsed)),
+    ("read_only", |f| Field::Bool(f.read_only)),
+    ("dynamic", |f| Field::Bool(f.dynamic)),
+    ("substitution", |f| Field::Bool(f.substitution)),
+    ("wrapper", |f| Field::Bool(f.wrapper)),
+    ("inline_eval", |f| Field::Bool(f.inline_eval)),
+    ("writes_redirect", |f| Field::Bool(f.writes_redirect)),
+    ("destructive", |f| Field::Bool(f.destructive)),
+    ("network", |f| Field::Bool(f.network)),
+    ("privileged", |f| Field::Bool(f.privileged)),
+    ("paths", |f| Field::Set(&f.paths)),
+    ("write_paths", |f| Field::Set(&f.write_paths)),
+    ("outside_workspace", |f| Field::Bool(f.outside_workspace)),
+    ("secret_read", |f| Field::Bool(f.secret_read)),
+    ("secret_mention", |f| Field::Bool(f.secret_mention)),
+    ("guard_tamper", |f| Field::Bool(f.guard_tamper)),
+    ("env_dump", |f| Field::Bool(f.env_dump)),
+    ("env_read", |f| Field::Set(&f.env_read)),
+    ("env_write", |f| Field::Set(&f.env_write)),
+    ("env_change", |f| Field::Bool(f.env_change)),
+    ("hidden_text", |f| Field::Bool(f.hidden_text)),
+    ("hosts", |f| Field::Set(&f.hosts)),
+    ("mcp_server", |f| Field::Str(&f.mcp_server)),
+    ("mcp_tool", |f| Field::Str(&f.mcp_tool)),
+    ("gui_action", |f| Field::Str(&f.gui_action)),
+    ("amount_minor", |f| Field::Long(f.amount_minor)),
+    ("currency", |f| Field::Str(&f.currency)),
 ];
 
 /// A key naming everything the fields in `only` hold, so that two requests with equal keys
-/// get the same answer from the same policies (the decision cache in the engine).
+/// get the same answer from the same policies (the decision cache in the engine). Made from
+/// [`FIELDS`], the table the context itself is built from.
 pub(crate) fn cache_key(f: &Facts, only: Option<&[String]>, out: &mut String) {
-    use std::fmt::Write as _;
-    let set = |out: &mut String, s: &BTreeSet<String>| {
-        for x in s {
-            out.push_str(x);
-            out.push('\u{1f}');
-        }
-    };
-    for (name, _) in FIELDS {
-        if let Some(names) = only {
-            if !names.iter().any(|n| n == name) {
-                continue;
-            }
+    for (name, get) in FIELDS {
+        if only.is_some_and(|names| !names.iter().any(|n| n == name)) {
+            continue;
         }
         out.push_str(name);
         out.push('=');
-        match *name {
-            "tool" => out.push_str(&f.tool),
-            "kind" => out.push_str(&f.kind),
-            "session" => out.push_str(&f.session),
-            "programs" => set(out, &f.programs),
-            "subcommands" => set(out, &f.subcommands),
-            "parsed" => out.push(if f.parsed { '1' } else { '0' }),
-            "read_only" => out.push(if f.read_only { '1' } else { '0' }),
-            "dynamic" => out.push(if f.dynamic { '1' } else { '0' }),
-            "substitution" => out.push(if f.substitution { '1' } else { '0' }),
-            "wrapper" => out.push(if f.wrapper { '1' } else { '0' }),
-            "inline_eval" => out.push(if f.inline_eval { '1' } else { '0' }),
-            "writes_redirect" => out.push(if f.writes_redirect { '1' } else { '0' }),
-            "destructive" => out.push(if f.destructive { '1' } else { '0' }),
-            "network" => out.push(if f.network { '1' } else { '0' }),
-            "privileged" => out.push(if f.privileged { '1' } else { '0' }),
-            "paths" => set(out, &f.paths),
-            "write_paths" => set(out, &f.write_paths),
-            "outside_workspace" => out.push(if f.outside_workspace { '1' } else { '0' }),
-            "secret_read" => out.push(if f.secret_read { '1' } else { '0' }),
-            "secret_mention" => out.push(if f.secret_mention { '1' } else { '0' }),
-            "guard_tamper" => out.push(if f.guard_tamper { '1' } else { '0' }),
-            "env_dump" => out.push(if f.env_dump { '1' } else { '0' }),
-            "env_read" => set(out, &f.env_read),
-            "env_write" => set(out, &f.env_write),
-            "env_change" => out.push(if f.env_change { '1' } else { '0' }),
-            "hidden_text" => out.push(if f.hidden_text { '1' } else { '0' }),
-            "hosts" => set(out, &f.hosts),
-            "mcp_server" => out.push_str(&f.mcp_server),
-            "mcp_tool" => out.push_str(&f.mcp_tool),
-            "gui_action" => out.push_str(&f.gui_action),
-            "amount_minor" => {
-                let _ = write!(out, "{}", f.amount_minor);
+        get(f).key(out);
+        out.push(';');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    /// Facts whose JSON field `name` differs from `base`'s.
+    fn changed(base: &Facts, name: &str) -> Facts {
+        let mut v = serde_json::to_value(base).expect("facts serialise");
+        let field = v.get_mut(name).expect("every context field is a fact");
+        *field = match field.take() {
+            Value::Bool(b) => Value::Bool(!b),
+            Value::String(s) => Value::String(s + "x"),
+            Value::Array(mut a) => {
+                a.push(Value::String("added".into()));
+                Value::Array(a)
             }
-            "currency" => out.push_str(&f.currency),
-            // A field this function does not know: no key can be trusted.
-            _ => out.push_str("\u{0}unkeyed\u{0}"),
+            Value::Number(n) => Value::from(n.as_i64().unwrap_or(0) + 1),
+            other => panic!("field {name} has an unexpected shape: {other}"),
+        };
+        serde_json::from_value(v).expect("facts deserialise")
+    }
+
+    fn key(f: &Facts, only: Option<&[String]>) -> String {
+        let mut k = String::new();
+        cache_key(f, only, &mut k);
+        k
+    }
+
+    /// Changing any fact a slice reads changes the key, both when the slice reads only that
+    /// field and when it reads everything; changing a fact it does not read leaves the key.
+    #[test]
+    fn every_field_a_slice_reads_is_in_its_key() {
+        let mut base = Facts {
+            tool: "Bash".into(),
+            kind: "shell".into(),
+            parsed: true,
+            ..Facts::default()
+        };
+        base.programs.insert("ls".into());
+        for (name, _) in FIELDS {
+            let other = changed(&base, name);
+            let only = vec![name.to_string()];
+            assert_ne!(key(&base, Some(&only)), key(&other, Some(&only)), "{name}");
+            assert_ne!(key(&base, None), key(&other, None), "{name}");
+            let unrelated = vec![if *name == "tool" { "kind" } else { "tool" }.to_string()];
+            assert_eq!(
+                key(&base, Some(&unrelated)),
+                key(&other, Some(&unrelated)),
+                "{name}"
+            );
         }
-        out.push('\u{1e}');
+    }
+
+    /// The context has exactly the fields the schema's `Facts` record declares; the key
+    /// covers the very fields the context is built from (both come from `FIELDS`), so a field
+    /// added to the schema cannot be forgotten in the key.
+    #[test]
+    fn context_fields_match_the_schema() {
+        let schema = include_str!("../defaults/schema.cedarschema");
+        let record = schema
+            .split_once("type Facts = {")
+            .and_then(|(_, rest)| rest.split_once("};"))
+            .map(|(body, _)| body)
+            .expect("schema declares the Facts record");
+        let declared: Vec<&str> = record
+            .lines()
+            .filter_map(|l| l.trim().split_once(':').map(|(name, _)| name.trim()))
+            .collect();
+        let ours: Vec<&str> = FIELDS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(declared, ours);
+    }
+
+    /// Values cannot be spelled to collide: a set member holding the separator of another
+    /// member is not the same key as two members.
+    #[test]
+    fn keys_are_unambiguous() {
+        let mut a = Facts::default();
+        a.programs.insert("a,1:b".into());
+        let mut b = Facts::default();
+        b.programs.insert("a".into());
+        b.programs.insert("b".into());
+        assert_ne!(key(&a, None), key(&b, None));
+        let a = Facts {
+            tool: "x;kind=s0:".into(),
+            ..Facts::default()
+        };
+        let b = Facts {
+            tool: "x".into(),
+            ..Facts::default()
+        };
+        assert_ne!(key(&a, None), key(&b, None));
     }
 }

@@ -45,7 +45,180 @@ pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::Policy);
         }
     };
-    let redactor = protected_env_redactor(&engine);
+    if !args.worker {
+        // The engine above only proved that the policy loads; the lines go to workers.
+        drop(engine);
+        return supervise(&loc, &args);
+    }
+    // Analysis runs on a thread with a large stack: the analyser bounds its own nesting, and
+    // the room left over turns a deep-but-bounded input into an answer instead of an abort
+    // that would lose every later line.
+    let worker = std::thread::Builder::new()
+        .name("assent-check".into())
+        .stack_size(ANALYSIS_STACK)
+        .spawn(move || answer_lines(&engine, &principal, args.explain))?;
+    match worker.join() {
+        Ok(result) => result.map(|()| Exit::Ok),
+        Err(_) => Err(anyhow::anyhow!("internal error outside line analysis")),
+    }
+}
+
+/// Longest a worker may take over one line before it is killed and the line denied.
+const LINE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Answers every input line through a worker process (`check --worker`), one line at a
+/// time. A worker that dies on a line (a stack overflow aborts; no Rust code can catch it)
+/// or hangs on it is replaced, and that line alone is answered deny.
+fn supervise(loc: &Locations, args: &CheckArgs) -> anyhow::Result<Exit> {
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut worker: Option<Worker> = None;
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        let (n, too_long) = read_line(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let text = match (too_long, std::str::from_utf8(&buf)) {
+            (true, _) => None,
+            (false, Ok(t)) => Some(t.trim_end_matches(['\n', '\r'])),
+            (false, Err(_)) => None,
+        };
+        // Only lines that cannot be framed as one line of text are answered here.
+        let line = match text {
+            Some(t) => t.to_string(),
+            None => {
+                let reason = if too_long {
+                    format!("input line longer than {MAX_LINE} bytes")
+                } else {
+                    "input line is not UTF-8".to_string()
+                };
+                writeln!(out, "{}", json!({ "error": reason }))?;
+                continue;
+            }
+        };
+        let answer = match worker.as_mut() {
+            Some(w) => w.ask(&line),
+            None => match Worker::start(loc, args) {
+                Ok(mut w) => {
+                    let a = w.ask(&line);
+                    worker = Some(w);
+                    a
+                }
+                Err(e) => {
+                    eprintln!("assent: cannot start a worker: {e}");
+                    None
+                }
+            },
+        };
+        match answer {
+            Some(a) => writeln!(out, "{a}")?,
+            None => {
+                if let Some(mut w) = worker.take() {
+                    w.stop();
+                }
+                writeln!(
+                    out,
+                    "{}",
+                    json!({
+                        "error": "the analysis of this line crashed or timed out; it is denied",
+                        "decision": "deny",
+                        "rule": "internal-error",
+                    })
+                )?;
+            }
+        }
+    }
+    out.flush()?;
+    if let Some(mut w) = worker.take() {
+        w.finish();
+    }
+    Ok(Exit::Ok)
+}
+
+/// One `check --worker` child: lines go in on its stdin, answers come back one per line.
+struct Worker {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    answers: std::sync::mpsc::Receiver<String>,
+}
+
+impl Worker {
+    fn start(loc: &Locations, args: &CheckArgs) -> anyhow::Result<Worker> {
+        let mut cmd = std::process::Command::new(std::env::current_exe()?);
+        cmd.arg("--home")
+            .arg(&loc.assent_home)
+            .args(["check", "--worker"]);
+        if let Some(p) = &args.policy {
+            cmd.arg("--policy").arg(p);
+        }
+        if let Some(p) = &args.principal {
+            cmd.arg("--principal").arg(p);
+        }
+        if args.explain {
+            cmd.arg("--explain");
+        }
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        let mut child = cmd.spawn()?;
+        let stdin = child.stdin.take();
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("worker has no stdout"))?;
+        let (tx, answers) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Worker {
+            child,
+            stdin,
+            answers,
+        })
+    }
+
+    /// The worker's answer to one line, or `None` when it died or took too long.
+    fn ask(&mut self, line: &str) -> Option<String> {
+        let stdin = self.stdin.as_mut()?;
+        stdin.write_all(line.as_bytes()).ok()?;
+        stdin.write_all(b"\n").ok()?;
+        stdin.flush().ok()?;
+        self.answers.recv_timeout(LINE_TIMEOUT).ok()
+    }
+
+    fn stop(&mut self) {
+        self.stdin = None;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn finish(&mut self) {
+        // Closing its stdin ends the worker's loop.
+        self.stdin = None;
+        let _ = self.child.wait();
+    }
+}
+
+/// Stack for the thread that analyses lines.
+const ANALYSIS_STACK: usize = 16 * 1024 * 1024;
+
+/// Answers every line of standard input, in order, one output line each.
+fn answer_lines(engine: &Engine, principal: &str, explain: bool) -> anyhow::Result<()> {
+    // A panic while analysing one line answers that line with a deny and goes on; the
+    // default hook's backtrace would bury the answers' stream, so one short note is printed.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("assent: internal error, line answered deny: {info}");
+    }));
+    let redactor = protected_env_redactor(engine);
     let stdin = std::io::stdin();
     let mut input = stdin.lock();
     let stdout = std::io::stdout();
@@ -66,12 +239,7 @@ pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
                     if text.trim().is_empty() {
                         json!({"error": "empty line"})
                     } else {
-                        match assent_adapters::from_json_line(text) {
-                            Ok(adapted) => {
-                                render(&engine.evaluate(&adapted, &principal), args.explain)
-                            }
-                            Err(e) => json!({"error": e.to_string()}),
-                        }
+                        answer_one(engine, principal, explain, text)
                     }
                 }
                 Err(_) => json!({"error": "input line is not UTF-8"}),
@@ -79,9 +247,29 @@ pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
         };
         let text = redactor.redact(&line.to_string());
         writeln!(out, "{text}")?;
+        // The supervisor waits for each answer before sending the next line.
+        out.flush()?;
     }
     out.flush()?;
-    Ok(Exit::Ok)
+    Ok(())
+}
+
+/// The answer to one well-formed line; a panic anywhere in adapting, analysing or deciding
+/// is a deny for this line only.
+fn answer_one(engine: &Engine, principal: &str, explain: bool, text: &str) -> Value {
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        match assent_adapters::from_json_line(text) {
+            Ok(adapted) => render(&engine.evaluate(&adapted, principal), explain),
+            Err(e) => json!({"error": e.to_string()}),
+        }
+    }));
+    answer.unwrap_or_else(|_| {
+        json!({
+            "error": "internal error while analysing this line; it is denied",
+            "decision": "deny",
+            "rule": "internal-error",
+        })
+    })
 }
 
 /// Reads one line of at most `MAX_LINE` bytes; a longer line is consumed and reported.

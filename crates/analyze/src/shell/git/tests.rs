@@ -1,0 +1,501 @@
+//! git against the real git: fixture repositories built with the installed `git` in a
+//! temporary home (linked worktrees, embedded repositories, `.git` files pointing elsewhere,
+//! configuration that runs a program which writes a marker, partial clones, tracked secrets,
+//! tracked guard files), the analyser's verdict on each, and — for forms it allows — a real
+//! run that must leave no marker behind.
+
+use crate::{Analyzer, AnalyzerConfig};
+use assent_core::{Action, Facts, Kind};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    home: PathBuf,
+    analyzer: Analyzer,
+}
+
+fn run_git(cwd: &Path, home: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("git")
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs")
+}
+
+fn git(cwd: &Path, home: &Path, args: &[&str]) {
+    let out = run_git(cwd, home, args);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn write(p: &Path, text: &str) {
+    if let Some(d) = p.parent() {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    std::fs::write(p, text).expect("write");
+}
+
+/// A new repository at `dir` with one commit of `files`.
+fn repo(home: &Path, dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    git(dir, home, &["init", "-q", "-b", "main"]);
+    for (name, text) in files {
+        write(&dir.join(name), text);
+        git(dir, home, &["add", "-f", name]);
+    }
+    git(dir, home, &["commit", "-qm", "init"]);
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::Builder::new()
+            .prefix("assent-git-")
+            .tempdir_in("/tmp")
+            .expect("tempdir");
+        let home = std::fs::canonicalize(dir.path()).expect("canonical");
+        let analyzer = Analyzer::new(&AnalyzerConfig::defaults(
+            home.clone(),
+            home.join(".assent"),
+        ))
+        .expect("analyzer");
+        Fixture {
+            _dir: dir,
+            home,
+            analyzer,
+        }
+    }
+
+    fn facts(&self, cwd: &Path, command: &str) -> Facts {
+        let action = Action {
+            tool: "Bash".into(),
+            kind: Kind::Shell,
+            input: serde_json::json!({ "command": command }),
+            cwd: Some(cwd.display().to_string()),
+            session: None,
+            summary: None,
+        };
+        self.analyzer.analyze(&action)
+    }
+
+    fn read_only(&self, cwd: &Path, command: &str) -> bool {
+        self.facts(cwd, command).read_only
+    }
+}
+
+fn marker_config(marker: &Path) -> String {
+    format!("touch {}", marker.display())
+}
+
+#[test]
+fn plain_repository_reads_are_read_only_and_real_git_runs_nothing() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(
+        &f.home,
+        &ws,
+        &[("README.md", "hello\n"), ("src/main.rs", "fn main() {}\n")],
+    );
+    for cmd in [
+        "git status",
+        "git status -sb",
+        "git log --oneline -n 5",
+        "git log -3 --stat --format='%h %an %s'",
+        "git log -p -- src/main.rs",
+        "git diff",
+        "git diff --check",
+        "git diff --cached --stat HEAD~0",
+        "git show --stat HEAD",
+        "git show HEAD:README.md",
+        "git branch -a -v",
+        "git branch --show-current",
+        "git tag --list",
+        "git rev-parse --show-toplevel",
+        "git ls-files",
+        "git blame README.md",
+        "git grep -n hello",
+        "git cat-file -t HEAD",
+        "git cat-file -p HEAD:README.md",
+        "git config --get user.name",
+        "git config core.bare",
+        "git remote -v",
+        "git describe --always",
+        "git shortlog -sn HEAD",
+        "git reflog -5",
+        "git stash list",
+        "git -C src log -1",
+        "git --no-pager log -1",
+        "git log --format=%x09%h%x00",
+    ] {
+        let facts = f.facts(&ws, cmd);
+        assert!(facts.read_only, "{cmd}: {:?}", facts.salient());
+    }
+    // The neighbours that are not read-only.
+    for cmd in [
+        "git stash",
+        "git branch new-branch",
+        "git tag v1",
+        "git config user.name x",
+        "git config --list",
+        "git log --show-signature",
+        "git log --format=%G?",
+        "git log --format=%C(red)%h",
+        "git log --format=%x1b[31m",
+        "git log --pretty=format:%x07",
+        "git log --pretty=myalias",
+        "git log --textconv -p",
+        "git diff --ext-diff",
+        "git diff --output=README.md",
+        "git diff --outp=README.md",
+        "git diff --no-index /etc/passwd README.md",
+        "git grep -O/tmp/x hello",
+        "git grep --open-files-in-pager hello",
+        "git grep -f /etc/passwd",
+        "git blame --contents /etc/passwd README.md",
+        "git blame -S /etc/passwd README.md",
+        "git blame --ignore-revs-file /etc/passwd README.md",
+        "git -c core.pager=sh log",
+        "git -p log",
+        "git --paginate log",
+        "git --git-dir=/tmp/x log",
+        "git --work-tree=/ status",
+        "git --namespace=x log",
+        "git --exec-path=/tmp log",
+        "git --icase-pathspecs log -p -- .ENV",
+        "git archive HEAD",
+        "git archive --remote=x HEAD",
+        "git cat-file --batch",
+        "git cat-file --textconv HEAD:README.md",
+        "git cat-file -p",
+        "git log -éa",
+        "git log -pé",
+        "git branch -D main",
+        "git remote show origin",
+        "git worktree add ../x",
+        "git reflog expire --all",
+        "git log -- ':(icase)readme.md'",
+        "git diff *.md",
+        "GIT_DIR=/tmp/x git status",
+        "GIT_CONFIG_GLOBAL=/tmp/x git status",
+    ] {
+        assert!(!f.read_only(&ws, cmd), "{cmd} should not be read-only");
+    }
+}
+
+#[test]
+fn configuration_that_runs_programs_is_seen_in_every_scope() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(&f.home, &ws, &[("README.md", "hello\n")]);
+    let marker = f.home.join("marker");
+    assert!(f.read_only(&ws, "git status"));
+
+    // Repository config: the fsmonitor hook really runs on `git status`.
+    git(
+        &ws,
+        &f.home,
+        &["config", "core.fsmonitor", &marker_config(&marker)],
+    );
+    assert!(!f.read_only(&ws, "git status"));
+    let _ = run_git(&ws, &f.home, &["status"]);
+    assert!(marker.exists(), "the fixture's fsmonitor must really run");
+    std::fs::remove_file(&marker).expect("rm marker");
+    git(&ws, &f.home, &["config", "--unset", "core.fsmonitor"]);
+    assert!(f.read_only(&ws, "git status"));
+
+    // Global config, and a file it includes.
+    write(
+        &f.home.join(".gitconfig"),
+        "[include]\n\tpath = ~/extra.inc\n",
+    );
+    write(
+        &f.home.join("extra.inc"),
+        "[core]\n\tpager = sh -c 'touch /tmp/x'\n",
+    );
+    assert!(!f.read_only(&ws, "git log -1"));
+    write(&f.home.join("extra.inc"), "[user]\n\tname = x\n");
+    assert!(f.read_only(&ws, "git log -1"));
+    write(
+        &f.home.join(".config/git/config"),
+        "[includeIf \"gitdir:/nowhere/\"]\n\tpath = ../../extra.inc\n[diff \"x\"]\n\ttextconv = cat\n",
+    );
+    assert!(!f.read_only(&ws, "git diff"));
+    std::fs::remove_file(f.home.join(".config/git/config")).expect("rm");
+    assert!(f.read_only(&ws, "git diff"));
+
+    // Keys that only network commands use do not matter to local reads.
+    git(&ws, &f.home, &["config", "credential.helper", "store"]);
+    git(&ws, &f.home, &["config", "core.sshCommand", "ssh -i x"]);
+    assert!(f.read_only(&ws, "git status"));
+
+    for (key, value, cmd) in [
+        ("filter.x.clean", "cat", "git status"),
+        ("diff.external", "cat", "git diff"),
+        ("trace2.eventTarget", "/tmp/trace", "git log -1"),
+        ("log.showSignature", "true", "git log -1"),
+        ("blame.ignoreRevsFile", "/etc/passwd", "git blame README.md"),
+        ("mailmap.file", "/etc/passwd", "git log -1"),
+        ("core.worktree", "/", "git status"),
+        ("extensions.partialClone", "origin", "git log -p"),
+        ("remote.origin.promisor", "true", "git show HEAD"),
+        ("pager.log", "sh", "git log -1"),
+        ("foo.helpercommand", "x", "git status"),
+    ] {
+        git(&ws, &f.home, &["config", key, value]);
+        assert!(!f.read_only(&ws, cmd), "{key} = {value}: {cmd}");
+        git(&ws, &f.home, &["config", "--unset", key]);
+        assert!(f.read_only(&ws, cmd), "after unsetting {key}: {cmd}");
+    }
+
+    // A hook that fires when `git status` writes the index.
+    write(&ws.join(".git/hooks/post-index-change"), "#!/bin/sh\n");
+    assert!(!f.read_only(&ws, "git status"));
+    std::fs::remove_file(ws.join(".git/hooks/post-index-change")).expect("rm");
+    git(&ws, &f.home, &["config", "core.hooksPath", "hooks"]);
+    write(&ws.join("hooks/post-index-change"), "#!/bin/sh\n");
+    assert!(!f.read_only(&ws, "git status"));
+    std::fs::remove_file(ws.join("hooks/post-index-change")).expect("rm");
+    assert!(f.read_only(&ws, "git status"));
+
+    // A configuration this analysis cannot read exactly.
+    std::fs::write(ws.join(".git/config.bak"), "").expect("write");
+    let cfg = std::fs::read_to_string(ws.join(".git/config")).expect("read");
+    std::fs::write(ws.join(".git/config"), format!("{cfg}\n[core\n")).expect("write");
+    assert!(!f.read_only(&ws, "git status"));
+}
+
+#[test]
+fn the_repository_actually_used_is_judged() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(&f.home, &ws, &[("README.md", "hello\n")]);
+    let marker = f.home.join("marker");
+
+    // An embedded repository (not a submodule) with its own fsmonitor.
+    let emb = ws.join("vendor/lib");
+    repo(&f.home, &emb, &[("lib.rs", "x\n")]);
+    git(
+        &emb,
+        &f.home,
+        &["config", "core.fsmonitor", &marker_config(&marker)],
+    );
+    assert!(f.read_only(&ws, "git status"), "outer repository is clean");
+    assert!(!f.read_only(&emb, "git status"));
+    assert!(!f.read_only(&ws, "git -C vendor/lib status"));
+    assert!(!f.read_only(&ws, "cd vendor/lib && git status"));
+    // Added to the outer index as a gitlink, `git status` recurses into it for real.
+    git(&ws, &f.home, &["add", "vendor/lib"]);
+    let _ = run_git(&ws, &f.home, &["status"]);
+    assert!(marker.exists(), "git status runs the gitlink's fsmonitor");
+    std::fs::remove_file(&marker).expect("rm");
+    assert!(!f.read_only(&ws, "git status"));
+
+    // A linked worktree: its config is the main repository's.
+    let wt_ws = f.home.join("wt");
+    let main = wt_ws.join("main");
+    repo(&f.home, &main, &[("a.txt", "a\n")]);
+    git(&main, &f.home, &["worktree", "add", "-q", "../linked"]);
+    let linked = wt_ws.join("linked");
+    assert!(f.read_only(&linked, "git status"));
+    git(
+        &main,
+        &f.home,
+        &["config", "core.fsmonitor", &marker_config(&marker)],
+    );
+    assert!(!f.read_only(&linked, "git status"));
+    let _ = run_git(&linked, &f.home, &["status"]);
+    assert!(marker.exists());
+    std::fs::remove_file(&marker).expect("rm");
+    git(&main, &f.home, &["config", "--unset", "core.fsmonitor"]);
+    // Worktree-specific configuration.
+    git(
+        &main,
+        &f.home,
+        &["config", "extensions.worktreeConfig", "true"],
+    );
+    git(
+        &linked,
+        &f.home,
+        &["config", "--worktree", "diff.external", "cat"],
+    );
+    assert!(!f.read_only(&linked, "git diff"));
+    assert!(f.read_only(&main, "git diff"));
+
+    // A `.git` file pointing at a repository outside the workspace.
+    let other = f.home.join("elsewhere");
+    repo(&f.home, &other, &[(".env", "API_KEY=x\n")]);
+    let pointed = f.home.join("pointed");
+    std::fs::create_dir_all(&pointed).expect("mkdir");
+    write(
+        &pointed.join(".git"),
+        &format!("gitdir: {}\n", other.join(".git").display()),
+    );
+    assert!(!f.read_only(&pointed, "git status"));
+    assert!(!f.read_only(&pointed, "git log --oneline"));
+    // A `.git` file that is not a pointer git understands.
+    write(&pointed.join(".git"), "gitdir:\n");
+    assert!(!f.read_only(&pointed, "git status"));
+
+    // No repository in the workspace, one above it (a home directory under git).
+    let up = f.home.join("up");
+    repo(&f.home, &up, &[("x", "x\n")]);
+    let inner = up.join("inner/project");
+    std::fs::create_dir_all(&inner).expect("mkdir");
+    // The action's cwd is the workspace root: the repository's work tree is outside.
+    assert!(!f.read_only(&inner, "git status"));
+    assert!(!f.read_only(&inner, "git log -1"));
+}
+
+#[test]
+fn tracked_secrets_in_the_repository_used() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(&f.home, &ws, &[("README.md", "hello\n")]);
+    let emb = ws.join("tools");
+    repo(
+        &f.home,
+        &emb,
+        &[(".env", "API_KEY=abc\n"), ("a.txt", "API\n")],
+    );
+    assert!(f.read_only(&ws, "git grep -n hello"));
+    let facts = f.facts(&emb, "git grep API");
+    assert!(
+        !facts.read_only && facts.secret_read,
+        "{:?}",
+        facts.salient()
+    );
+    let facts = f.facts(&ws, "git -C tools grep API");
+    assert!(!facts.read_only && facts.secret_read);
+    assert!(!f.read_only(&emb, "git log -p"));
+    assert!(!f.read_only(&emb, "git show HEAD"));
+    assert!(!f.read_only(&emb, "git cat-file -p HEAD:a.txt"));
+    // Names only: still fine.
+    assert!(f.read_only(&emb, "git log --oneline"));
+    assert!(f.read_only(&emb, "git status"));
+    assert!(f.read_only(&emb, "git ls-files"));
+    assert!(f.facts(&emb, "git show HEAD:.env").secret_read);
+
+    // A remote URL with a password, and credential keys.
+    git(
+        &ws,
+        &f.home,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://user:hunter2@example.com/r.git",
+        ],
+    );
+    let facts = f.facts(&ws, "git remote -v");
+    assert!(!facts.read_only && facts.secret_mention);
+    assert!(!f.read_only(&ws, "git config --get remote.origin.url"));
+    assert!(!f.read_only(&ws, "git config --get-regexp remote"));
+    git(
+        &ws,
+        &f.home,
+        &["remote", "set-url", "origin", "https://example.com/r.git"],
+    );
+    assert!(f.read_only(&ws, "git remote -v"));
+    assert!(f.read_only(&ws, "git config --get remote.origin.url"));
+    assert!(!f.read_only(&ws, "git config --get http.extraHeader"));
+    assert!(!f.read_only(&ws, "git config --get credential.helper"));
+}
+
+#[test]
+fn writers_that_reach_a_guard_file_tamper() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(
+        &f.home,
+        &ws,
+        &[
+            ("README.md", "hello\n"),
+            (".claude/settings.json", "{}\n"),
+            ("src/a.rs", "x\n"),
+        ],
+    );
+    for cmd in [
+        "git stash -- .claude/settings.json",
+        "git stash push .claude/settings.json",
+        "git checkout -- .claude/settings.json",
+        "git checkout HEAD .claude",
+        "git restore .claude/settings.json",
+        "git rm .claude/settings.json",
+        "git mv .claude/settings.json x",
+        "git checkout .",
+        "git checkout -- .",
+        "git stash",
+        "git stash -u",
+        "git clean -fdx",
+        "git reset --hard",
+        "git switch other",
+        "git restore .",
+        "git restore '*.json'",
+    ] {
+        let facts = f.facts(&ws, cmd);
+        assert!(facts.guard_tamper, "{cmd}: {:?}", facts.salient());
+    }
+    for cmd in [
+        "git checkout -- src/a.rs",
+        "git restore src/a.rs",
+        "git reset HEAD~0",
+        "git checkout -b topic",
+        "git stash list",
+        "git log -- .claude/settings.json",
+        "git diff .claude/settings.json",
+    ] {
+        let facts = f.facts(&ws, cmd);
+        assert!(!facts.guard_tamper, "{cmd}: {:?}", facts.salient());
+    }
+    // Present but untracked: `git clean -x` removes it, `git stash -u` stashes it.
+    let ws2 = f.home.join("project2");
+    repo(&f.home, &ws2, &[("README.md", "hello\n")]);
+    write(&ws2.join(".claude/settings.local.json"), "{}\n");
+    assert!(f.facts(&ws2, "git clean -fdx").guard_tamper);
+    assert!(f.facts(&ws2, "git stash -u").guard_tamper);
+    assert!(!f.facts(&ws2, "git clean -fdx src").guard_tamper);
+}
+
+#[test]
+fn odd_input_never_panics() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(&f.home, &ws, &[("README.md", "hello\n")]);
+    for cmd in [
+        "git log -éa",
+        "git -é",
+        "git log --format=%",
+        "git log --format=%x",
+        "git log --format=%xé1",
+        "git log --format=%<(",
+        "git for-each-ref --format=%(",
+        "git for-each-ref --format=%é",
+        "git branch --format=%x",
+        "git config --get",
+        "git config --get .",
+        "git config get",
+        "git cat-file",
+        "git -C",
+        "git grep -é",
+        "git status -é",
+        "git stash show -é",
+        "git remote get-url",
+        "git worktree list é",
+        "git reflog show -é",
+    ] {
+        let facts = f.facts(&ws, cmd);
+        assert!(!facts.read_only, "{cmd}");
+    }
+}

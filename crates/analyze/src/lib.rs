@@ -18,6 +18,7 @@ mod tools;
 pub use config::{AnalyzerConfig, ConfigError};
 pub use env::EnvMatcher;
 pub use paths::PathClass;
+pub use shell::{allowlist_catalog, OptionInfo, ProgramInfo};
 
 use assent_core::{Action, Facts, Kind};
 

@@ -13,6 +13,8 @@ mod git;
 mod programs;
 mod words;
 
+pub use programs::{allowlist_catalog, OptionInfo, ProgramInfo};
+
 use crate::config::Compiled;
 use crate::paths::PathCtx;
 use assent_core::Facts;

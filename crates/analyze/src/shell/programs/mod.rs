@@ -1,0 +1,638 @@
+//! Programs: how each command is judged once its words are known.
+//!
+//! Three groups. *Wrappers* (`sudo`, `env`, `xargs`, `bash -c`, `eval`, `find -exec`, …) are
+//! judged by what they run: the inner command is walked like any other. *Allowlisted*
+//! inspection programs are read-only only in forms whose every flag is understood here; an
+//! unknown flag, a writing flag, or a path outside the workspace takes the command off the
+//! allow path. *Everything else* is not read-only; its arguments are still checked for
+//! secrets, guard paths, protected variables and network hosts so that a hard deny can apply.
+
+mod awk;
+mod builtins;
+mod find;
+pub(crate) mod grammar;
+mod judge;
+mod sed;
+pub(crate) mod table;
+mod unknown;
+mod wrappers;
+
+mod coreutils_text;
+mod files;
+mod grep;
+mod ls;
+mod sysinfo;
+mod text;
+
+use super::words::Arg;
+use super::{Stdin, Walker};
+use awk::is_awk;
+use wrappers::{interpreter_inline_flags, Inner};
+
+pub use table::{allowlist_catalog, OptionInfo, ProgramInfo};
+
+const STD_BIN_DIRS: &[&str] = &[
+    "/bin",
+    "/usr/bin",
+    "/usr/local/bin",
+    "/sbin",
+    "/usr/sbin",
+    "/usr/local/sbin",
+    "/opt/homebrew/bin",
+    "/usr/libexec",
+    "/run/current-system/sw/bin",
+];
+
+/// Toolchains whose `--version` only prints a version.
+const VERSION_QUERIES: &[&str] = &[
+    "node",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "deno",
+    "bun",
+    "python",
+    "python3",
+    "pip",
+    "pip3",
+    "cargo",
+    "rustc",
+    "rustup",
+    "go",
+    "java",
+    "javac",
+    "gcc",
+    "g++",
+    "clang",
+    "make",
+    "cmake",
+    "git",
+    "docker",
+    "kubectl",
+    "terraform",
+    "ruby",
+    "gem",
+    "perl",
+    "php",
+    "tsc",
+    "uv",
+];
+
+const SHELLS: &[&str] = &[
+    "sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "fish", "tcsh", "csh", "yash", "posh",
+    "rbash", "pdksh", "oksh", "elvish", "nu", "xonsh",
+];
+
+const DESTRUCTIVE: &[&str] = &[
+    "rm", "rmdir", "shred", "unlink", "dd", "wipefs", "fdisk", "sfdisk", "parted", "truncate",
+    "srm", "mv", "chmod", "chown", "chgrp", "chattr", "mkfs", "mke2fs", "mkswap", "rsync",
+    "crontab", "kill", "pkill", "killall",
+];
+
+const NETWORK: &[&str] = &[
+    "curl",
+    "wget",
+    "ssh",
+    "scp",
+    "sftp",
+    "rsync",
+    "nc",
+    "ncat",
+    "netcat",
+    "socat",
+    "telnet",
+    "ftp",
+    "tftp",
+    "http",
+    "https",
+    "xh",
+    "aria2c",
+    "lynx",
+    "w3m",
+    "links",
+    "dig",
+    "nslookup",
+    "host",
+    "ping",
+    "mail",
+    "sendmail",
+    "mutt",
+    "openssl",
+    "gh",
+    "aws",
+    "gcloud",
+    "az",
+    "kubectl",
+    "docker",
+    "podman",
+    "npm",
+    "npx",
+    "pnpm",
+    "yarn",
+    "pip",
+    "pip3",
+    "uv",
+    "uvx",
+    "cargo",
+    "go",
+    "gem",
+    "bundle",
+    "brew",
+    "apt",
+    "apt-get",
+    "dnf",
+    "yum",
+    "pacman",
+    "apk",
+    "snap",
+    "flatpak",
+    "torsocks",
+    "proxychains",
+    "proxychains4",
+    "websocat",
+    "grpcurl",
+];
+
+const PRIVILEGE: &[&str] = &[
+    "sudo", "doas", "su", "pkexec", "runuser", "sg", "chroot", "setpriv",
+];
+
+const KILLERS: &[&str] = &[
+    "kill",
+    "pkill",
+    "killall",
+    "skill",
+    "snice",
+    "systemctl",
+    "service",
+    "launchctl",
+    "strace",
+    "ltrace",
+    "gdb",
+    "lldb",
+    "renice",
+    "ionice",
+    "perf",
+    "tkill",
+    "xkill",
+    "supervisorctl",
+    "pm2",
+    "start-stop-daemon",
+    "initctl",
+    "rc-service",
+    "sv",
+    "prlimit",
+    "cpulimit",
+    "taskset",
+];
+
+/// allowlisted program. GNU getopt and git accept any unambiguous prefix (`--out` is
+/// `--output`), so an option that is a prefix of one of these is treated as it.
+const DANGEROUS_LONG: &[&str] = &[
+    "--output",
+    "--compress-program",
+    "--compile",
+    "--files0-from",
+    "--file",
+    "--from-file",
+    "--to-file",
+    "--format-file",
+    "--open-files-in-pager",
+    "--pre",
+    "--pre-glob",
+    "--hostname-bin",
+    "--contents",
+    "--set",
+    "--random-source",
+    "--gitfile",
+    "--exec",
+    "--ext-diff",
+    "--textconv",
+    "--upload-pack",
+    "--filters",
+    "--magic-file",
+    "--files-from",
+    "--reference",
+    "--fromfile",
+    "--output-file",
+    "--batch",
+    "--batch-all-objects",
+    "--batch-check",
+    "--follow",
+    "--dereference",
+    "--dereference-recursive",
+    "--hidden",
+    "--no-ignore",
+    "--unrestricted",
+    "--paginate",
+    "--editor",
+    "--ignore-revs-file",
+    "--exclude-from",
+    "--ignore-file",
+    "--search-zip",
+    "--no-index",
+    "--config",
+    "--infofile",
+    "--check",
+];
+
+/// True when `flag` (a `--long` option without its value) is, or abbreviates, a dangerous
+/// option of the program.
+pub(super) fn dangerous_long(program: &str, flag: &str, forbidden: &[&str]) -> bool {
+    // Real options that happen to be prefixes of dangerous ones.
+    const SAFE_EXACT: &[(&str, &str)] = &[
+        ("*", "--format"),
+        ("git", "--follow"),
+        ("*", "--pretty"),
+        ("rg", "--files"),
+        ("git", "--set-upstream"),
+        ("*", "--exclude"),
+    ];
+    if flag.len() < 3
+        || SAFE_EXACT
+            .iter()
+            .any(|(p, f)| (*p == "*" || *p == program) && *f == flag)
+    {
+        return false;
+    }
+    DANGEROUS_LONG
+        .iter()
+        .chain(forbidden.iter())
+        .any(|d| d.starts_with("--") && d.starts_with(flag))
+}
+
+/// Resolves a program word as the shell would find it: `/usr/bin/rm` is `rm`; a path outside
+/// the standard directories stays a path (an unknown program).
+fn resolve_program(lit: &str) -> String {
+    if let Some((dir, base)) = lit.rsplit_once('/') {
+        let dir = if dir.is_empty() { "/" } else { dir };
+        // Only an absolute standard directory names the system's program: `./bin/ls` or
+        // `bin/ls` is whatever the workspace put there.
+        if !dir.starts_with('/') {
+            return lit.to_string();
+        }
+        let normal = crate::paths::lexical(std::path::Path::new(dir));
+        if STD_BIN_DIRS
+            .iter()
+            .any(|d| normal == std::path::Path::new(d))
+            && !base.is_empty()
+        {
+            return base.to_string();
+        }
+        return lit.to_string();
+    }
+    lit.to_string()
+}
+
+impl Walker<'_> {
+    /// Judges one command given its words.
+    pub(super) fn exec(&mut self, argv: Vec<Arg>, stdin: Stdin) {
+        let Some(first) = argv.first() else { return };
+        let Some(raw_name) = first.lit.clone() else {
+            self.facts.dynamic = true;
+            self.facts.not_understood(format!(
+                "program name `{}` is computed at run time",
+                assent_core::text::escape_line(&first.raw)
+            ));
+            self.facts.programs.insert("(dynamic)".into());
+            self.unknown_args(&argv[1..], "(dynamic)");
+            return;
+        };
+        if first.glob {
+            self.facts.dynamic = true;
+            self.facts.not_understood(format!(
+                "program name `{}` is a glob",
+                assent_core::text::escape_line(&raw_name)
+            ));
+        }
+        if raw_name.is_empty()
+            || raw_name
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            self.facts
+                .not_understood("program name is empty or contains blanks or control characters");
+        }
+        let name = resolve_program(&raw_name);
+        self.facts.programs.insert(name.clone());
+        if let Some(sub) = argv[1..]
+            .iter()
+            .filter_map(|a| a.lit.as_deref())
+            .find(|a| !a.starts_with('-'))
+        {
+            if sub.len() <= 64 {
+                self.facts.subcommands.insert(format!("{name} {sub}"));
+            }
+        }
+        if self.funcs.iter().any(|f| f == &name) {
+            self.not_read_only();
+        }
+        if argv.len() == 2 && argv[1].is("--version") && VERSION_QUERIES.contains(&name.as_str()) {
+            // `cargo --version`: prints a version, touches nothing.
+            return;
+        }
+        if DESTRUCTIVE.contains(&name.as_str()) || name.starts_with("mkfs.") {
+            self.facts.destructive = true;
+        }
+        if NETWORK.contains(&name.as_str()) {
+            self.facts.network = true;
+        }
+        if PRIVILEGE.contains(&name.as_str()) {
+            self.facts.privileged = true;
+        }
+        // The agent running Assent's own approver or policy commands is changing its guard.
+        let first_arg = argv.get(1).and_then(|a| a.lit.as_deref()).unwrap_or("");
+        let base_name = name
+            .rsplit('/')
+            .next()
+            .unwrap_or(&name)
+            .to_ascii_lowercase();
+        let is_assent = self
+            .cfg
+            .guard_process_names
+            .iter()
+            .any(|g| base_name.starts_with(g.as_str()));
+        let approver_verb = matches!(
+            first_arg,
+            "approve" | "deny" | "revoke" | "watch" | "grants" | "init" | "serve"
+        ) && (argv.len() == 2
+            || argv
+                .get(2)
+                .and_then(|a| a.lit.as_deref())
+                .is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()) || x.starts_with('-')));
+        if (is_assent && !matches!(first_arg, "check" | "--version" | "--help" | "-h" | "-V"))
+            || approver_verb
+        {
+            self.facts.guard_tamper = true;
+        }
+        if KILLERS.contains(&name.as_str()) {
+            self.killer = true;
+            self.kill_targets(&name, &argv[1..]);
+        }
+        let args = &argv[1..];
+        match name.as_str() {
+            n if SHELLS.contains(&n) => self.shell(args, stdin),
+            "busybox" | "toybox" => {
+                self.not_read_only();
+                self.facts.wrapper = true;
+                self.exec(args.to_vec(), stdin);
+            }
+            "eval" => {
+                self.not_read_only();
+                self.facts.wrapper = true;
+                self.run_joined(args, "eval");
+            }
+            "trap" => {
+                self.not_read_only();
+                if let Some(code) = args.iter().find(|a| !a.starts_with("-")) {
+                    self.facts.wrapper = true;
+                    self.run_joined(std::slice::from_ref(code), "trap");
+                }
+            }
+            "source" | "." => {
+                self.not_read_only();
+                self.facts.wrapper = true;
+                if let Some(f) = args.first() {
+                    self.read_path(f, true);
+                    if let Some(l) = &f.lit {
+                        let class = self.ctx.classify(self.cfg, l);
+                        if class.secret {
+                            // Sourcing `.env` loads its variables into the shell.
+                            self.facts.env_change = true;
+                        }
+                    }
+                }
+            }
+            "env" => self.env_cmd(args, stdin),
+            "printenv" => {
+                self.not_read_only();
+                let names: Vec<&Arg> = args.iter().filter(|a| !a.starts_with("-")).collect();
+                if names.is_empty() {
+                    self.facts.env_dump = true;
+                }
+                for a in names {
+                    match &a.lit {
+                        Some(n) if self.cfg.env.is_protected(n) => {
+                            self.facts.env_read.insert(n.clone());
+                        }
+                        Some(_) => {}
+                        None => self.facts.dynamic = true,
+                    }
+                }
+            }
+            "export" | "declare" | "typeset" | "local" | "readonly" | "set" | "unset"
+            | "compgen" | "read" | "mapfile" | "readarray" | "getopts" | "let" | "shopt"
+            | "alias" | "unalias" | "hash" | "enable" => self.var_builtin(&name, args),
+            "find" => self.find(args),
+            "sed" => self.sed(args),
+            "seq"
+                if args.iter().any(|a| {
+                    a.lit.as_deref().is_none_or(|l| {
+                        let l = l.to_ascii_lowercase();
+                        l.contains("inf")
+                            || l.contains("nan")
+                            || l.parse::<f64>().is_ok_and(|v| v.abs() > 1e7)
+                    })
+                }) =>
+            {
+                // Endless or enormous output.
+                self.not_read_only();
+            }
+            "ps" => {
+                self.not_read_only();
+                // BSD-style `ps e`, `ps eww`, `ps aux e`: print every process's environment.
+                if args.iter().any(|a| {
+                    a.lit.as_deref().is_some_and(|l| {
+                        !l.starts_with('-')
+                            && l.contains('e')
+                            && l.chars().all(|c| c.is_ascii_alphabetic())
+                    }) || a.is("-E")
+                        || a.is("--environment")
+                }) {
+                    self.facts.env_dump = true;
+                }
+            }
+            n if args.len() == 1 && args[0].is("--version") && VERSION_QUERIES.contains(&n) => {}
+            "xargs" => self.xargs(args),
+            "git" => self.git(args),
+            "cd" => self.cd(args),
+            "pushd" | "popd" => {
+                // `pushd -n` does not move; `popd` goes wherever the stack says.
+                self.not_read_only();
+                self.ctx.cwd_unknown = true;
+            }
+            "command" if args.first().is_some_and(|a| a.is("-v") || a.is("-V")) => {}
+            "arch"
+                if args.first().is_some_and(|a| {
+                    a.lit.as_deref() != Some("--help") && a.lit.as_deref() != Some("--version")
+                }) =>
+            {
+                // macOS: `arch -arm64 CMD` runs CMD (`-arch NAME`, `-e VAR=V`, `-d VAR` take
+                // a value). GNU arch takes no operand at all.
+                self.not_read_only();
+                self.facts.wrapper = true;
+                let mut i = 0;
+                while let Some(l) = args.get(i).and_then(|a| a.lit.as_deref()) {
+                    if !l.starts_with('-') {
+                        break;
+                    }
+                    i += if matches!(l, "-arch" | "-e" | "-d") {
+                        2
+                    } else {
+                        1
+                    };
+                }
+                if args.get(i).is_some_and(|a| a.lit.is_none()) {
+                    self.facts.dynamic = true;
+                }
+                let rest: Vec<Arg> = args.get(i..).map(|s| s.to_vec()).unwrap_or_default();
+                if !rest.is_empty() {
+                    self.exec(rest, stdin);
+                }
+            }
+            _ => {
+                if let Some(inner) = self.wrapper_inner(&name, args) {
+                    self.not_read_only();
+                    self.facts.wrapper = true;
+                    match inner {
+                        Inner::Argv(rest) => {
+                            if rest.is_empty() {
+                                return;
+                            }
+                            self.exec(rest, stdin);
+                        }
+                        Inner::Script(code) => self.run_joined(&[code], &name),
+                        Inner::Opaque(why) => {
+                            self.facts.not_understood(format!("`{name}` runs {why}"));
+                            self.unknown_args(args, &name);
+                        }
+                    }
+                    return;
+                }
+                if let Some(flags) = interpreter_inline_flags(&name) {
+                    self.interpreter(&name, flags, args, stdin);
+                    return;
+                }
+                if is_awk(&name) {
+                    self.awk(args);
+                    return;
+                }
+                if let Some(program) = table::find(&name) {
+                    self.judge(&name, program, args, &stdin);
+                    return;
+                }
+                self.not_read_only();
+                self.unknown_args(args, &name);
+            }
+        }
+    }
+
+    /// Whether the last component of a path is a directory that holds guard files anywhere
+    /// (`.claude`).
+    pub(super) fn names_guard_dir(&self, candidate: &str) -> bool {
+        std::path::Path::new(candidate)
+            .file_name()
+            .is_some_and(|n| {
+                self.cfg
+                    .guard_dir_names
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(&n.to_string_lossy()))
+            })
+    }
+
+    /// A recursive read (`grep -r`, `rg`, `git grep`): every file below the roots is read, so
+    /// a tree holding a secret makes it a secret read. Checked on the file system, bounded;
+    /// without file-system access, or past the bound, it asks.
+    pub(super) fn recursive_read_with(&mut self, roots: &[&Arg], skip_hidden: bool) {
+        self.recursive_read_only(roots, skip_hidden, None)
+    }
+
+    /// A recursive read limited to files whose name matches `only` (`grep --include=*.js`).
+    pub(super) fn recursive_read_only(
+        &mut self,
+        roots: &[&Arg],
+        skip_hidden: bool,
+        only: Option<&str>,
+    ) {
+        let dot = Arg::literal(".");
+        let roots: Vec<&Arg> = if roots.is_empty() {
+            vec![&dot]
+        } else {
+            roots.to_vec()
+        };
+        if !self.cfg.resolve_symlinks {
+            self.not_read_only();
+            return;
+        }
+        for root in roots {
+            let Some(l) = &root.lit else {
+                self.not_read_only();
+                continue;
+            };
+            let class = self.ctx.classify(self.cfg, l);
+            if class.secret_ancestor || class.secret {
+                self.facts.secret_read = true;
+                continue;
+            }
+            match crate::paths::tree_holds_secret(
+                self.cfg,
+                &self.ctx,
+                std::path::Path::new(&class.path),
+                skip_hidden,
+                only,
+            ) {
+                Some(false) => {}
+                Some(true) => self.facts.secret_read = true,
+                None => {
+                    self.not_read_only();
+                    self.facts
+                        .not_understood("recursive read of a tree too large to check for secrets");
+                }
+            }
+        }
+    }
+}
+
+/// (`HEAD:.env`, `host:path`).
+pub(super) fn path_candidates(arg: &str) -> Vec<String> {
+    let mut out = vec![arg.to_string()];
+    if arg.contains("://") {
+        return out;
+    }
+    if let Some((_, v)) = arg.split_once('=') {
+        out.push(v.to_string());
+        if let Some(v2) = v.strip_prefix('@') {
+            out.push(v2.to_string());
+        }
+    }
+    if let Some(v) = arg.strip_prefix('@') {
+        out.push(v.to_string());
+    }
+    if let Some((_, v)) = arg.rsplit_once(':') {
+        if !v.is_empty() {
+            out.push(v.to_string());
+        }
+    }
+    if let Some(v) = arg.strip_prefix('<') {
+        out.push(v.to_string());
+    }
+    out.retain(|s| !s.is_empty());
+    out
+}
+
+/// The host named in a URL argument.
+fn host_of(arg: &str) -> Option<String> {
+    if !arg.contains("://") {
+        return None;
+    }
+    let start = arg.find(|c: char| c.is_ascii_alphabetic())?;
+    url::Url::parse(&arg[start..])
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+}
+
+#[cfg(test)]
+pub(super) fn words_for_test(s: &str) -> Vec<Arg> {
+    s.split_whitespace().map(Arg::literal).collect()
+}

@@ -75,6 +75,7 @@ fn fixture(home: &Path) {
     symlink(home.join(".ssh"), ws.join("sshlink")).expect("symlink");
     symlink("/", ws.join("rootlink")).expect("symlink");
     symlink("/etc/passwd", ws.join("linkpw")).expect("symlink");
+    git_fixture(home);
 }
 
 #[test]
@@ -141,5 +142,94 @@ fn file_system_corpus() {
         "{} of {total} file-system cases failed:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+}
+
+fn git(cwd: &Path, home: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn git_repo(home: &Path, dir: &Path, files: &[(&str, &str)]) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    git(dir, home, &["init", "-q", "-b", "main"]);
+    for (name, text) in files {
+        write(&dir.join(name), text);
+        git(dir, home, &["add", "-f", name]);
+    }
+    git(dir, home, &["commit", "-qm", "init"]);
+}
+
+/// Repositories made by the real git (tests/corpus-fs/git.jsonl): a clean one that tracks the
+/// hook settings, one whose fsmonitor runs a program, one that tracks `.env`, a linked
+/// worktree, a `.git` file pointing outside the workspace, a partial clone, and an embedded
+/// repository inside the clean one.
+fn git_fixture(home: &Path) {
+    let fx = home.join("project/gitfx");
+    let clean = fx.join("clean");
+    git_repo(
+        home,
+        &clean,
+        &[
+            ("README.md", "hello\n"),
+            ("src/a.rs", "fn a() {}\n"),
+            (".claude/settings.json", "{}\n"),
+        ],
+    );
+    git(&clean, home, &["config", "uploadpack.allowFilter", "true"]);
+    git(&clean, home, &["worktree", "add", "-q", "../linked"]);
+    let fsmon = fx.join("fsmon");
+    git_repo(home, &fsmon, &[("README.md", "hello\n")]);
+    git(
+        &fsmon,
+        home,
+        &["config", "core.fsmonitor", "touch /tmp/assent-pwned"],
+    );
+    git_repo(
+        home,
+        &fx.join("secret"),
+        &[(".env", "API_KEY=abc\n"), ("README.md", "API\n")],
+    );
+    let outside = home.join("outside-repo");
+    git_repo(home, &outside, &[("notes.txt", "x\n")]);
+    write(
+        &fx.join("pointer/.git"),
+        &format!("gitdir: {}\n", outside.join(".git").display()),
+    );
+    let url = format!("file://{}", clean.display());
+    git(
+        &fx,
+        home,
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--no-checkout",
+            &url,
+            "partial",
+        ],
+    );
+    git_repo(home, &clean.join("vendor/emb"), &[(".env", "K=v\n")]);
+    git(
+        &clean.join("vendor/emb"),
+        home,
+        &["config", "diff.external", "touch /tmp/assent-pwned"],
     );
 }

@@ -209,7 +209,8 @@ impl Walker<'_> {
             self.check_operand(&sub, a, names_only);
         }
         let writes_guard_named = rest.iter().any(|a| self.names_guard(a));
-        if writes_guard_named && form.is_none() {
+        // `git add` and `git commit` change the index and history, never the file.
+        if writes_guard_named && form.is_none() && !matches!(sub.as_str(), "add" | "commit") {
             // `git stash -- .claude/settings.json`, `git checkout HEAD -- .claude`, `git rm`…
             self.facts.guard_tamper = true;
         }
@@ -475,7 +476,8 @@ impl Walker<'_> {
                     // (`-u`, `--include-untracked`, `--only-untracked`: not in the table).
                     let p =
                         options::parse(rest.get(1..).unwrap_or(&[]), &[DIFF, STASH_SHOW], false);
-                    if p.operands.len() > 1 {
+                    // Here `-u` is `--include-untracked`, not the diff's `-u` (patch).
+                    if p.operands.len() > 1 || p.has("-u") {
                         return None;
                     }
                     let out = if p.opts.iter().any(|o| PATCH_OPTS.contains(&o.name.as_str())) {
@@ -583,7 +585,9 @@ impl Walker<'_> {
                 {
                     o.value.is_none() || pretty_ok(v)
                 }
-                "--date" => !v.contains('%') || !v.contains("%x") && v.is_ascii(),
+                "--date" | "--format" | "--pretty" => !v.chars().any(|c| c.is_control()),
+                // git's own colours are SGR sequences only; anything else is refused.
+                "--color" => matches!(v, "" | "always" | "never" | "auto"),
                 "--src-prefix" | "--dst-prefix" | "--line-prefix" => {
                     !v.chars().any(|c| c.is_control())
                 }
@@ -842,10 +846,10 @@ fn diff_output(p: &Parsed, patch_by_default: bool) -> Output {
 
 /// A `--pretty`/`--format` value of the log family is safe when it is a built-in format or a
 /// format string whose every placeholder only prints commit data as text: no `%G…` (runs
-/// gpg), no `%C…` colours and no `%x` bytes outside printable ASCII, tab, newline and NUL
-/// (escape sequences made at run time reach whoever reads the output), no `%(…)` (options
-/// inside can carry such bytes). Names of `pretty.*` aliases from the configuration are not
-/// followed.
+/// gpg), no `%x` bytes outside printable ASCII, tab, newline and NUL (escape sequences made
+/// at run time reach whoever reads the output), no `%(…)` (options inside can carry such
+/// bytes). Colours (`%Cred`, `%C(bold blue)`) are accepted: git emits them as SGR sequences
+/// only, like `--color`. Names of `pretty.*` aliases from the configuration are not followed.
 fn pretty_ok(v: &str) -> bool {
     const BUILTIN: &[&str] = &[
         "oneline",
@@ -909,6 +913,40 @@ fn placeholders_ok(fmt: &str) -> bool {
                 paren_plain(&mut cs)
             }
             'w' => paren_plain(&mut cs),
+            // Colours: `%Cred`, `%Cgreen`, `%Cblue`, `%Creset`, `%C(bold blue)`. git turns a
+            // colour name into an SGR sequence and refuses anything else.
+            'C' => match cs.peek() {
+                Some('(') => {
+                    cs.next();
+                    let mut closed = false;
+                    for c in cs.by_ref() {
+                        if c == ')' {
+                            closed = true;
+                            break;
+                        }
+                        if !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '#' | ',' | '-')) {
+                            return false;
+                        }
+                    }
+                    closed
+                }
+                _ => {
+                    let name: String = cs.clone().take(5).collect();
+                    let n = ["reset", "green", "blue", "red"]
+                        .iter()
+                        .find(|c| name.starts_with(**c))
+                        .map(|c| c.len());
+                    match n {
+                        Some(n) => {
+                            for _ in 0..n {
+                                cs.next();
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                }
+            },
             c => ONE.contains(&c),
         };
         if !ok {

@@ -331,6 +331,7 @@ pub(super) const DIFF: &[&str] = &[
     "--stat-graph-width=",
     "--stat-count=",
     "--word-diff=?",
+    "--color-words=?",
     "--word-diff-regex=",
     "--color-words=?",
     "--minimal",

@@ -138,6 +138,8 @@ fn plain_repository_reads_are_read_only_and_real_git_runs_nothing() {
         "git -C src log -1",
         "git --no-pager log -1",
         "git log --format=%x09%h%x00",
+        "git log --graph --pretty=format:'%Cred%h%Creset -%C(yellow)%d%Creset %s %Cgreen(%cr) %C(bold blue)<%an>%Creset' --abbrev-commit",
+        "git log --date=format:'%Y-%m-%d' --format='%ad %s'",
     ] {
         let facts = f.facts(&ws, cmd);
         assert!(facts.read_only, "{cmd}: {:?}", facts.salient());
@@ -151,8 +153,10 @@ fn plain_repository_reads_are_read_only_and_real_git_runs_nothing() {
         "git config --list",
         "git log --show-signature",
         "git log --format=%G?",
-        "git log --format=%C(red)%h",
         "git log --format=%x1b[31m",
+        "git log --format=%C(red%x1b)",
+        "git log --format=%Cbogus",
+        "git diff --color=bogus",
         "git log --pretty=format:%x07",
         "git log --pretty=myalias",
         "git log --textconv -p",
@@ -455,6 +459,7 @@ fn writers_that_reach_a_guard_file_tamper() {
         "git stash list",
         "git log -- .claude/settings.json",
         "git diff .claude/settings.json",
+        "git add .claude/settings.json",
     ] {
         let facts = f.facts(&ws, cmd);
         assert!(!facts.guard_tamper, "{cmd}: {:?}", facts.salient());
@@ -497,5 +502,60 @@ fn odd_input_never_panics() {
     ] {
         let facts = f.facts(&ws, cmd);
         assert!(!facts.read_only, "{cmd}");
+    }
+}
+
+#[test]
+fn partial_clones_and_stashes_with_untracked_files() {
+    let f = Fixture::new();
+    let src = f.home.join("src-repo");
+    repo(&f.home, &src, &[("README.md", "hello\n")]);
+    git(&src, &f.home, &["config", "uploadpack.allowFilter", "true"]);
+    let ws = f.home.join("project");
+    let url = format!("file://{}", src.display());
+    git(
+        &f.home,
+        &f.home,
+        &[
+            "clone",
+            "-q",
+            "--filter=blob:none",
+            "--no-checkout",
+            &url,
+            "project",
+        ],
+    );
+    // git itself marks the clone as partial (remote.origin.promisor, partialclonefilter):
+    // reading a blob fetches it from the remote.
+    for cmd in [
+        "git log -p",
+        "git show HEAD",
+        "git cat-file -p HEAD:README.md",
+        "git status",
+    ] {
+        assert!(!f.read_only(&ws, cmd), "{cmd} in a partial clone");
+    }
+    let full = f.home.join("full");
+    git(&f.home, &f.home, &["clone", "-q", &url, "full"]);
+    assert!(f.read_only(&full, "git log -p"));
+
+    // A stash holding an untracked file: its content is shown only on request, which asks.
+    write(&full.join("notes.txt"), "untracked\n");
+    git(
+        &full,
+        &f.home,
+        &["stash", "push", "-q", "--include-untracked"],
+    );
+    assert!(f.read_only(&full, "git stash list"));
+    assert!(f.read_only(&full, "git stash show"));
+    for cmd in [
+        "git stash show -u",
+        "git stash show --include-untracked -p",
+        "git stash show --only-untracked",
+        "git stash show -p stash@{0} --outp=x",
+        "git stash pop",
+        "git stash apply",
+    ] {
+        assert!(!f.read_only(&full, cmd), "{cmd}");
     }
 }

@@ -183,8 +183,17 @@ impl Walker<'_> {
     /// Operands that are text: not read, but a secret named for display, a guard path, and
     /// escape sequences that reach the terminal are still judged.
     pub(in crate::shell) fn text_operands(&mut self, name: &str, operands: &[Arg]) {
+        let echo_escapes = operands.iter().any(|a| {
+            a.lit
+                .as_deref()
+                .is_some_and(|l| l.starts_with('-') && l.contains('e'))
+        });
         for a in operands {
             let Some(l) = &a.lit else {
+                if name == "echo" && !echo_escapes && self.plain_unprotected_variable(a) {
+                    // `echo $PATH`, `echo "${SHELL}"`: prints an ordinary variable.
+                    continue;
+                }
                 self.facts.dynamic = true;
                 self.not_read_only();
                 continue;
@@ -216,6 +225,23 @@ impl Walker<'_> {
                 self.arithmetic_operand(a);
             }
         }
+    }
+
+    /// A word that is exactly one expansion of an ordinary, unprotected environment variable
+    /// (`$PATH`, `"${SHELL}"`): upper-case name, not a special parameter, not protected.
+    fn plain_unprotected_variable(&self, a: &Arg) -> bool {
+        let raw = a.raw.trim_matches('"');
+        let name = raw
+            .strip_prefix("${")
+            .and_then(|r| r.strip_suffix('}'))
+            .or_else(|| raw.strip_prefix('$'));
+        name.is_some_and(|n| {
+            n.len() > 1
+                && n.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && n.chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && !self.cfg.env.is_protected(n)
+        })
     }
 
     /// Whether a glob operand could expand to a word starting with `-` (which the program

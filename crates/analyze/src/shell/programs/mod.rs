@@ -12,6 +12,7 @@ mod builtins;
 mod find;
 pub(crate) mod grammar;
 mod judge;
+mod secret_cli;
 mod sed;
 pub(crate) mod table;
 mod unknown;
@@ -257,6 +258,14 @@ impl Walker<'_> {
             // `cargo --version`: prints a version, touches nothing.
             return;
         }
+        if argv.len() == 2 && self.version_or_help(&name, &argv[1]) {
+            return;
+        }
+        if secret_cli::reads_secret(&name, &argv[1..]) {
+            // `vault kv get`, `aws secretsmanager get-secret-value`, `op read`: the output is
+            // a secret's value.
+            self.facts.secret_read = true;
+        }
         if DESTRUCTIVE.contains(&name.as_str()) || name.starts_with("mkfs.") {
             self.facts.destructive = true;
         }
@@ -286,8 +295,11 @@ impl Walker<'_> {
                 .get(2)
                 .and_then(|a| a.lit.as_deref())
                 .is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()) || x.starts_with('-')));
+        // Only Assent's own binary is Assent (`npx serve`, `npm run serve` are not); a program
+        // named by a path outside the system's directories could be a copy of it.
+        let maybe_assent = is_assent || (name.contains('/') && !name.starts_with("/usr/"));
         if (is_assent && !matches!(first_arg, "check" | "--version" | "--help" | "-h" | "-V"))
-            || approver_verb
+            || (approver_verb && maybe_assent)
         {
             self.facts.guard_tamper = true;
         }
@@ -330,6 +342,7 @@ impl Walker<'_> {
                 }
             }
             "env" => self.env_cmd(args, stdin),
+            "ssh-keygen" if self.ssh_keygen_fingerprint(args) => {}
             "printenv" => {
                 self.not_read_only();
                 let names: Vec<&Arg> = args.iter().filter(|a| !a.starts_with("-")).collect();
@@ -451,6 +464,80 @@ impl Walker<'_> {
                 self.unknown_args(args, &name);
             }
         }
+    }
+
+    /// `ssh-keygen -l -f KEY.pub [-E HASH] [-v]`: prints a public key's fingerprint. The
+    /// public half is no secret (the private key beside it is judged as itself).
+    fn ssh_keygen_fingerprint(&mut self, args: &[Arg]) -> bool {
+        let mut listed = false;
+        let mut file: Option<&Arg> = None;
+        let mut i = 0;
+        while let Some(a) = args.get(i) {
+            i += 1;
+            let Some(l) = a.lit.as_deref().and_then(|l| l.strip_prefix('-')) else {
+                return false;
+            };
+            let mut chars = l.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    'l' => listed = true,
+                    'v' => {}
+                    'f' | 'E' => {
+                        let rest = chars.as_str();
+                        let v = if rest.is_empty() {
+                            i += 1;
+                            match args.get(i - 1) {
+                                Some(v) => v.clone(),
+                                None => return false,
+                            }
+                        } else {
+                            Arg::literal(rest)
+                        };
+                        if c == 'f' {
+                            file = args.iter().find(|x| x.lit == v.lit);
+                            if file.is_none() {
+                                return false;
+                            }
+                        }
+                        break;
+                    }
+                    _ => return false,
+                }
+            }
+        }
+        let Some(f) = file else { return false };
+        if !listed || !f.lit.as_deref().is_some_and(|l| l.ends_with(".pub")) {
+            return false;
+        }
+        self.read_path(f, false);
+        true
+    }
+
+    /// `PROG --version` / `PROG --help` of a program installed in the system's own bin
+    /// directories: prints and exits. Programs that change things, signal processes, raise
+    /// privileges or wrap other commands are left to their own judgement.
+    fn version_or_help(&self, name: &str, arg: &Arg) -> bool {
+        if !(arg.is("--version") || arg.is("--help")) || name.contains('/') || name.is_empty() {
+            return false;
+        }
+        if DESTRUCTIVE.contains(&name)
+            || KILLERS.contains(&name)
+            || PRIVILEGE.contains(&name)
+            || NETWORK.contains(&name) && !VERSION_QUERIES.contains(&name)
+            || SHELLS.contains(&name)
+            || matches!(
+                name,
+                "less" | "more" | "most" | "pg" | "man" | "info" | "login" | "script"
+            )
+            || self.funcs.iter().any(|f| f == name)
+            || !self.cfg.resolve_symlinks
+        {
+            return false;
+        }
+        ["/usr/bin", "/bin"].iter().any(|d| {
+            let p = std::path::Path::new(d).join(name);
+            std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file() || m.file_type().is_symlink())
+        })
     }
 
     /// Whether the last component of a path is a directory that holds guard files anywhere

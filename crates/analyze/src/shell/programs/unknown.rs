@@ -67,6 +67,11 @@ impl Walker<'_> {
                     self.facts.network = true;
                 }
             }
+            if matches!(name, "scp" | "rsync" | "sftp") && is_remote_spec(l) {
+                // `user@host:/etc/`: a path on another machine, not a local write.
+                self.facts.network = true;
+                continue;
+            }
             if l.contains("://") {
                 // A URL is not a file name (and joining it to a directory would mangle it
                 // past redaction).
@@ -200,4 +205,18 @@ impl Walker<'_> {
             self.facts.guard_tamper = true;
         }
     }
+}
+
+/// `[user@]host:path` (and rsync's `host::module`): names a path on another machine. A local
+/// path holding a colon is written `./a:b`.
+fn is_remote_spec(l: &str) -> bool {
+    let Some((host, _)) = l.split_once(':') else {
+        return false;
+    };
+    !host.is_empty()
+        && !l.starts_with(['/', '.', '~', '-'])
+        && !host.contains('/')
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '[' | ']'))
 }

@@ -261,6 +261,11 @@ impl Walker<'_> {
                         assent_core::text::escape_line(d)
                     ));
                 }
+                if output == Output::Content && repo.has_stash() && reaches_stash(rest) {
+                    // A stash's untracked-files commit is in no index: `git show stash^3`,
+                    // `git log --all -p`, or its object id print whatever it holds.
+                    self.not_read_only();
+                }
                 if output == Output::Content && repo.tracks_secret(self.cfg) {
                     // The index names a secret file: diffs, blobs and history can print it.
                     self.not_read_only();
@@ -805,6 +810,27 @@ impl Walker<'_> {
             self.facts.destructive = true;
         }
     }
+}
+
+/// Whether revision arguments could reach a stash's commits: `--all`, reflog walks, a name
+/// with `stash` in it, or an object id.
+fn reaches_stash(rest: &[Arg]) -> bool {
+    for a in rest {
+        let Some(l) = a.lit.as_deref() else {
+            return true;
+        };
+        if l == "--" {
+            break;
+        }
+        if matches!(l, "--all" | "--reflog" | "-g" | "--walk-reflogs") || l.contains("stash") {
+            return true;
+        }
+        let head = l.split(['^', '~', ':', '@', '.']).next().unwrap_or("");
+        if head.len() >= 4 && head.chars().all(|c| c.is_ascii_hexdigit()) {
+            return true;
+        }
+    }
+    false
 }
 
 enum ConfigQuery {

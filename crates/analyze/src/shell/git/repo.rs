@@ -140,6 +140,8 @@ pub(super) struct Repo {
     pub module_entries: Vec<config::Entry>,
     /// What could not be read exactly; any problem makes every git command not read-only.
     pub problems: Vec<String>,
+    /// The user's home, for `~` in configuration values.
+    pub home: PathBuf,
 }
 
 #[derive(Debug)]
@@ -291,6 +293,7 @@ pub(super) fn discover(
             entries,
             module_entries,
             problems,
+            home: cfg.home.clone(),
         }));
     };
     let gitdir = real(&gitdir);
@@ -369,6 +372,7 @@ pub(super) fn discover(
         entries,
         module_entries,
         problems,
+        home: cfg.home.clone(),
     }))
 }
 
@@ -472,8 +476,32 @@ fn read_config_file(
     }
 }
 
+/// The filter and diff drivers that attributes select (`filter=lfs`, `diff=pdf`); `None`
+/// when that cannot be known (then every configured driver counts).
+#[derive(Debug, Default)]
+pub(super) struct Drivers {
+    filters: Option<Vec<String>>,
+    diffs: Option<Vec<String>>,
+}
+
+impl Drivers {
+    fn unknown() -> Drivers {
+        Drivers::default()
+    }
+    fn uses_filter(&self, name: &str) -> bool {
+        self.filters
+            .as_ref()
+            .is_none_or(|f| f.iter().any(|x| x == name))
+    }
+    fn uses_diff(&self, name: &str) -> bool {
+        self.diffs
+            .as_ref()
+            .is_none_or(|f| f.iter().any(|x| x == name))
+    }
+}
+
 /// Why a configuration entry makes `sub` not read-only in this repository, if it does.
-fn key_danger(e: &config::Entry, sub: &str) -> Option<String> {
+fn key_danger(e: &config::Entry, sub: &str, drivers: &Drivers) -> Option<String> {
     let key = e.key();
     let why = |w: &str| Some(format!("{key} {w}"));
     let has_sub = e.subsection.is_some();
@@ -488,9 +516,27 @@ fn key_danger(e: &config::Entry, sub: &str) -> Option<String> {
             "core",
             "sshcommand" | "gitproxy" | "askpass" | "editor" | "excludesfile" | "attributesfile",
         ) => None,
-        ("filter", _) if has_sub => why("runs a filter program on files"),
+        // A filter or diff driver runs only for paths whose attributes select it.
+        ("filter", _)
+            if e.subsection
+                .as_deref()
+                .is_some_and(|d| drivers.uses_filter(d)) =>
+        {
+            why("runs a filter program on files")
+        }
+        ("filter", _) if !has_sub => None,
+        ("filter", _) => None,
         ("diff", "external") => why("runs an external diff program"),
-        ("diff", "command" | "textconv") if has_sub => why("runs a diff driver program"),
+        ("diff", "command" | "textconv")
+            if e.subsection
+                .as_deref()
+                .is_some_and(|d| drivers.uses_diff(d)) =>
+        {
+            why("runs a diff driver program")
+        }
+        ("diff", "submodule") if e.value.as_deref() == Some("diff") => {
+            why("makes diffs print the contents of submodules")
+        }
         ("diff", "orderfile") => why("reads a file named in the configuration"),
         ("diff", _) => None,
         ("extensions", "partialclone") => {
@@ -532,11 +578,17 @@ impl Repo {
     /// Every reason `sub` is not read-only in this repository (empty: none found).
     pub fn dangers(&self, sub: &str) -> Vec<String> {
         let mut out = self.problems.clone();
+        let drivers = self.drivers();
         out.extend(
             self.entries
                 .iter()
-                .chain(self.module_entries.iter())
-                .filter_map(|e| key_danger(e, sub)),
+                .filter_map(|e| key_danger(e, sub, &drivers)),
+        );
+        let unknown = Drivers::unknown();
+        out.extend(
+            self.module_entries
+                .iter()
+                .filter_map(|e| key_danger(e, sub, &unknown)),
         );
         // Hooks that a read-only command can fire: `post-index-change` runs when `git status`
         // (or any index refresh) writes the index.
@@ -568,6 +620,84 @@ impl Repo {
             _ => {}
         }
         out
+    }
+
+    /// The drivers named by the attribute files git reads here: the work tree's root and
+    /// tracked `.gitattributes`, `info/attributes`, the global and system attribute files.
+    /// (An untracked `.gitattributes` below the root is not seen.)
+    fn drivers(&self) -> Drivers {
+        let Some(wt) = &self.worktree else {
+            return Drivers::unknown();
+        };
+        let Ok(index) = self.index() else {
+            return Drivers::unknown();
+        };
+        let mut files: Vec<PathBuf> = vec![
+            wt.join(".gitattributes"),
+            self.commondir.join("info/attributes"),
+            PathBuf::from("/etc/gitattributes"),
+            PathBuf::from("/usr/local/etc/gitattributes"),
+            PathBuf::from("/opt/homebrew/etc/gitattributes"),
+        ];
+        files.extend(
+            index
+                .iter()
+                .filter(|e| e.name == ".gitattributes" || e.name.ends_with("/.gitattributes"))
+                .map(|e| wt.join(&e.name)),
+        );
+        match self
+            .entries
+            .iter()
+            .rev()
+            .find(|e| e.section == "core" && e.name == "attributesfile")
+        {
+            Some(e) => match &e.value {
+                Some(v) if !v.starts_with("%(") => {
+                    files.push(PathBuf::from(expand_tilde(v, &self.home)));
+                }
+                _ => return Drivers::unknown(),
+            },
+            None => {
+                let xdg = std::env::var_os("XDG_CONFIG_HOME")
+                    .map(PathBuf::from)
+                    .filter(|p| p.is_absolute())
+                    .unwrap_or_else(|| self.home.join(".config"));
+                files.push(xdg.join("git/attributes"));
+            }
+        }
+        let (mut filters, mut diffs) = (Vec::new(), Vec::new());
+        for f in files {
+            let text = match std::fs::metadata(&f) {
+                Err(_) => continue,
+                Ok(m) if !m.is_file() || m.len() > 1024 * 1024 => return Drivers::unknown(),
+                Ok(_) => match std::fs::read_to_string(&f) {
+                    Ok(t) => t,
+                    Err(_) => return Drivers::unknown(),
+                },
+            };
+            for tok in text.split_whitespace() {
+                if let Some(n) = tok.strip_prefix("filter=") {
+                    filters.push(n.trim_matches('"').to_string());
+                } else if let Some(n) = tok.strip_prefix("diff=") {
+                    diffs.push(n.trim_matches('"').to_string());
+                }
+            }
+        }
+        Drivers {
+            filters: Some(filters),
+            diffs: Some(diffs),
+        }
+    }
+
+    /// Whether a stash exists (it may keep untracked files, `.env` included, in a commit of
+    /// its own that no index lists).
+    pub fn has_stash(&self) -> bool {
+        self.commondir.join("refs/stash").exists()
+            || self.commondir.join("logs/refs/stash").exists()
+            || match std::fs::read_to_string(self.commondir.join("packed-refs")) {
+                Ok(t) => t.contains("refs/stash"),
+                Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+            }
     }
 
     pub fn hash_len(&self) -> usize {

@@ -231,13 +231,41 @@ fn configuration_that_runs_programs_is_seen_in_every_scope() {
     assert!(!f.read_only(&ws, "git log -1"));
     write(&f.home.join("extra.inc"), "[user]\n\tname = x\n");
     assert!(f.read_only(&ws, "git log -1"));
+    // A textconv driver in the XDG config runs only where an attribute selects it.
     write(
         &f.home.join(".config/git/config"),
-        "[includeIf \"gitdir:/nowhere/\"]\n\tpath = ../../extra.inc\n[diff \"x\"]\n\ttextconv = cat\n",
+        &format!(
+            "[includeIf \"gitdir:/nowhere/\"]\n\tpath = ../../extra.inc\n[diff \"x\"]\n\ttextconv = sh -c 'touch {} && cat $0'\n",
+            marker.display()
+        ),
     );
+    assert!(f.read_only(&ws, "git log -p"));
+    write(&ws.join(".gitattributes"), "*.md diff=x\n");
+    assert!(!f.read_only(&ws, "git log -p"));
     assert!(!f.read_only(&ws, "git diff"));
+    write(&ws.join("README.md"), "changed\n");
+    let _ = run_git(&ws, &f.home, &["diff"]);
+    assert!(
+        marker.exists(),
+        "the textconv driver really runs on git diff"
+    );
+    std::fs::remove_file(&marker).expect("rm");
+    git(&ws, &f.home, &["checkout", "-q", "README.md"]);
+    std::fs::remove_file(ws.join(".gitattributes")).expect("rm");
+    assert!(f.read_only(&ws, "git diff"));
     std::fs::remove_file(f.home.join(".config/git/config")).expect("rm");
     assert!(f.read_only(&ws, "git diff"));
+
+    // git-lfs style filters configured globally run only in repositories that use them.
+    write(
+        &f.home.join(".gitconfig"),
+        "[filter \"lfs\"]\n\tprocess = git-lfs filter-process\n\trequired = true\n",
+    );
+    assert!(f.read_only(&ws, "git status"));
+    write(&ws.join(".git/info/attributes"), "*.bin filter=lfs\n");
+    assert!(!f.read_only(&ws, "git status"));
+    std::fs::remove_file(ws.join(".git/info/attributes")).expect("rm");
+    std::fs::remove_file(f.home.join(".gitconfig")).expect("rm");
 
     // Keys that only network commands use do not matter to local reads.
     git(&ws, &f.home, &["config", "credential.helper", "store"]);
@@ -245,7 +273,7 @@ fn configuration_that_runs_programs_is_seen_in_every_scope() {
     assert!(f.read_only(&ws, "git status"));
 
     for (key, value, cmd) in [
-        ("filter.x.clean", "cat", "git status"),
+        ("diff.submodule", "diff", "git diff"),
         ("diff.external", "cat", "git diff"),
         ("trace2.eventTarget", "/tmp/trace", "git log -1"),
         ("log.showSignature", "true", "git log -1"),
@@ -539,6 +567,7 @@ fn partial_clones_and_stashes_with_untracked_files() {
     git(&f.home, &f.home, &["clone", "-q", &url, "full"]);
     assert!(f.read_only(&full, "git log -p"));
 
+    assert!(f.read_only(&full, "git log --all -p"), "no stash yet");
     // A stash holding an untracked file: its content is shown only on request, which asks.
     write(&full.join("notes.txt"), "untracked\n");
     git(
@@ -547,6 +576,23 @@ fn partial_clones_and_stashes_with_untracked_files() {
         &["stash", "push", "-q", "--include-untracked"],
     );
     assert!(f.read_only(&full, "git stash list"));
+    assert!(f.read_only(&full, "git log -p -1"));
+    for cmd in [
+        "git show stash^3",
+        "git log --all -p",
+        "git log -g -p",
+        "git show stash@{0}^3:notes.txt",
+    ] {
+        assert!(
+            !f.read_only(&full, cmd),
+            "{cmd} reaches the stashed untracked file"
+        );
+    }
+    let out = run_git(&full, &f.home, &["rev-parse", "stash^3"]);
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(id.len(), 40);
+    assert!(!f.read_only(&full, &format!("git show {}", &id[..8])));
+    assert!(!f.read_only(&full, &format!("git cat-file -p {id}:notes.txt")));
     assert!(f.read_only(&full, "git stash show"));
     for cmd in [
         "git stash show -u",

@@ -14,6 +14,7 @@ mod env;
 mod paths;
 mod shell;
 mod tools;
+mod view;
 
 pub use config::{AnalyzerConfig, ConfigError};
 pub use env::EnvMatcher;

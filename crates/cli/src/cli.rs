@@ -201,6 +201,19 @@ pub struct ExecArgs {
     /// Keep these variables even though they look secret (repeatable).
     #[arg(long = "keep-env", value_name = "NAME")]
     pub keep_env: Vec<String>,
+    /// Run the command in the sandbox: a read-only view of the workspace with secrets and
+    /// guard paths masked, the system's programs, a private /tmp, an empty home, no network.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Let the sandboxed command use the network.
+    #[arg(long, requires = "sandbox")]
+    pub allow_network: bool,
+    /// Show control characters in the command's output as visible escapes (`\x1b`).
+    #[arg(long)]
+    pub escape_output: bool,
+    /// Internal: a decision the hook already made for exactly this command.
+    #[arg(long, hide = true, requires = "sandbox", value_name = "ID")]
+    pub ticket: Option<String>,
     /// The command and its arguments.
     #[arg(last = true, required = true)]
     pub argv: Vec<String>,

@@ -111,6 +111,11 @@ impl Engine {
         }
     }
 
+    /// The analyzer itself, for the sandbox's view of the workspace.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
     /// The analyzer alone, for tools that only want facts.
     pub fn analyze(&self, action: &Action) -> Facts {
         self.analyzer.analyze(action)

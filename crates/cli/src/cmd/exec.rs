@@ -4,9 +4,12 @@
 
 use crate::cli::ExecArgs;
 use crate::exit::Exit;
+use crate::sandbox;
 use assent_core::{Action, Kind};
 use assent_gateway::{Gateway, Locations, Outcome, WaitEnd};
 use serde_json::json;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Quotes one word for a POSIX shell, so the analyzer sees exactly this argv.
@@ -22,6 +25,9 @@ fn shell_quote(w: &str) -> String {
 }
 
 pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
+    if let Some(id) = args.ticket.clone() {
+        return run_ticket(loc, &args, &id);
+    }
     let kind: Kind = args.kind.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     let cwd_path = std::env::current_dir()?;
     let cwd = cwd_path.display().to_string();
@@ -99,22 +105,30 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             }
         };
         let matcher = assent_analyze_env(&gw);
-                let mut cmd = std::process::Command::new(&argv[0]);
-        cmd.args(&argv[1..]);
-        // Values of protected variables, to catch them under other names (`npm_config_port`).
-        let protected_values: Vec<String> = std::env::vars()
-            .filter(|(k, v)| matcher(k) && v.chars().count() >= assent_core::redact::MIN_SECRET_LEN)
-            .map(|(_, v)| v)
-            .collect();
-        for (k, v) in std::env::vars_os() {
-            let (Some(k), v) = (k.to_str(), v.to_string_lossy()) else { continue };
-                        let looks_secret = assent_core::redact::redact_shapes(&v) != v || protected_values.iter().any(|p| v.contains(p.as_str()));
-            if (matcher(k) || looks_secret) && !args.keep_env.iter().any(|keep| keep == k) {
-                cmd.env_remove(k);
+        let env = scrubbed_env(&matcher, &args.keep_env);
+        let mut sandboxed = None;
+        if args.sandbox {
+            // When it cannot start, `probe` says so once; policy or a person already allowed
+            // this command, so it runs on that verdict alone.
+            if probe(loc).is_ok() {
+                let view = view_for(gw.engine.analyzer(), &cwd_path, &loc.home, args.allow_network)
+                    .map_err(|e| anyhow::anyhow!("cannot build the sandbox: {e}; command not run"))?;
+                let bwrap = sandbox::bwrap()
+                    .ok_or_else(|| anyhow::anyhow!("bubblewrap is not installed; command not run"))?;
+                let env = sandbox_env(env.clone(), &view);
+                sandboxed = Some(sandbox::command(&bwrap, &view, &argv, &env));
             }
         }
+        let cmd = match sandboxed {
+            Some(c) => c,
+            None => {
+                let mut c = std::process::Command::new(&argv[0]);
+                c.args(&argv[1..]).env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                c
+            }
+        };
         let started = Instant::now();
-        let status = cmd.status();
+        let status = sandbox::run(cmd, args.escape_output);
         let ms = started.elapsed().as_millis() as i64;
         let (ok, code, detail) = match &status {
             Ok(s) => (s.success(), s.code(), json!({"exit": s.code(), "signal": std::os::unix::process::ExitStatusExt::signal(s), "duration_ms": ms})),
@@ -135,6 +149,124 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             Err(e) => anyhow::bail!("could not start `{}`: {e}", args.argv[0]),
         }
     })
+}
+
+/// Runs a command the hook already allowed, in the sandbox the hook described: nothing is
+/// decided again, nothing is asked again, and nothing but the exact command and working
+/// directory the ticket names can use it.
+fn run_ticket(loc: &Locations, args: &ExecArgs, id: &str) -> anyhow::Result<Exit> {
+    let refuse = |why: &str| -> anyhow::Result<Exit> {
+        eprintln!("assent: {why}; command not run");
+        Ok(Exit::Denied)
+    };
+    if !args.sandbox || !args.keep_env.is_empty() {
+        return refuse("a sandbox ticket is used with --sandbox and without --keep-env only");
+    }
+    let ticket = match sandbox::redeem(&tickets_dir(loc), id, assent_gateway::now_ms()) {
+        Ok(t) => t,
+        Err(e) => return refuse(&e),
+    };
+    if ticket.argv != args.argv {
+        return refuse("the sandbox ticket is for another command");
+    }
+    if ticket.view.allow_network != args.allow_network {
+        return refuse("the sandbox ticket is for another network setting");
+    }
+    let here = std::env::current_dir().and_then(std::fs::canonicalize);
+    if here.as_ref().ok() != Some(&ticket.view.cwd) {
+        return refuse("the sandbox ticket is for another working directory");
+    }
+    let Some(bwrap) = sandbox::bwrap() else {
+        return refuse("bubblewrap is not installed, so the sandbox cannot start");
+    };
+    let m = assent_gateway::EnvMatcher::new(&ticket.protected_env);
+    let env = sandbox_env(
+        scrubbed_env(&|k: &str| m.is_protected(k), &[]),
+        &ticket.view,
+    );
+    let cmd = sandbox::command(&bwrap, &ticket.view, &ticket.argv, &env);
+    match sandbox::run(cmd, args.escape_output) {
+        Ok(s) => Ok(exit_status(s)),
+        Err(e) => refuse(&format!("cannot start bubblewrap: {e}")),
+    }
+}
+
+fn exit_status(s: std::process::ExitStatus) -> Exit {
+    match s.code() {
+        Some(c) => exit_with(c),
+        None => exit_with(128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)),
+    }
+}
+
+/// Where the sandbox keeps its probe result and the hook's tickets (inside Assent's home,
+/// which the agent cannot change).
+pub(crate) fn sandbox_dir(loc: &Locations) -> PathBuf {
+    loc.assent_home.join("sandbox")
+}
+
+pub(crate) fn tickets_dir(loc: &Locations) -> PathBuf {
+    sandbox_dir(loc).join("tickets")
+}
+
+/// Whether the sandbox can start; says why not once (when first measured).
+pub(crate) fn probe(loc: &Locations) -> Result<(), String> {
+    let p = sandbox::probe(&sandbox_dir(loc).join("probe.json"));
+    if let Err(why) = &p.ok {
+        if p.fresh {
+            eprintln!(
+                "assent: the sandbox cannot start on this machine ({why}); allowed commands run \
+                 unsandboxed, on the static verdict alone. Install bubblewrap and enable \
+                 unprivileged user namespaces to contain them."
+            );
+        }
+    }
+    p.ok
+}
+
+/// The sandbox's view for a command run in `cwd`: the workspace roots the analyser judges
+/// against, with every secret and guard path in them masked.
+pub(crate) fn view_for(
+    analyzer: &assent_analyze::Analyzer,
+    cwd: &Path,
+    home: &Path,
+    allow_network: bool,
+) -> Result<sandbox::View, String> {
+    let cwd = std::fs::canonicalize(cwd)
+        .map_err(|e| format!("cannot resolve the working directory: {e}"))?;
+    let roots = analyzer.workspace_roots(&cwd.display().to_string());
+    let hidden = |p: &Path| analyzer.names_secret(p) || analyzer.names_guard(p);
+    sandbox::View::build(&roots, &cwd, home, allow_network, &hidden)
+}
+
+/// The environment for the command: every variable except protected ones, ones whose value
+/// looks like a credential or holds a protected value, and ones whose name is not UTF-8.
+fn scrubbed_env(is_protected: &dyn Fn(&str) -> bool, keep: &[String]) -> Vec<(String, OsString)> {
+    // Values of protected variables, to catch them under other names (`npm_config_port`).
+    let protected_values: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, v)| {
+            is_protected(k) && v.chars().count() >= assent_core::redact::MIN_SECRET_LEN
+        })
+        .map(|(_, v)| v)
+        .collect();
+    std::env::vars_os()
+        .filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            let text = v.to_string_lossy();
+            let looks_secret = assent_core::redact::redact_shapes(&text) != text
+                || protected_values.iter().any(|p| text.contains(p.as_str()));
+            let drop = (is_protected(&k) || looks_secret) && !keep.contains(&k);
+            (!drop).then_some((k, v))
+        })
+        .collect()
+}
+
+/// The scrubbed environment adjusted to the sandbox: its working directory, its own /tmp.
+fn sandbox_env(mut env: Vec<(String, OsString)>, view: &sandbox::View) -> Vec<(String, OsString)> {
+    env.retain(|(k, _)| k != "PWD" && k != "OLDPWD" && k != "TMPDIR");
+    env.push(("PWD".into(), view.cwd.clone().into_os_string()));
+    env.push(("HOME".into(), view.home.clone().into_os_string()));
+    env
 }
 
 fn assent_analyze_env(gw: &Gateway) -> impl Fn(&str) -> bool {

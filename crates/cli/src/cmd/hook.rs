@@ -28,20 +28,45 @@ const GRACE: Duration = Duration::from_secs(3);
 static ANSWERED: AtomicBool = AtomicBool::new(false);
 static STDOUT: Mutex<()> = Mutex::new(());
 
+/// What the hook answers: allow or deny, why, and for an allowed Bash call the input that
+/// runs it in the sandbox.
+struct Answer {
+    allow: bool,
+    reason: String,
+    updated_input: Option<serde_json::Value>,
+}
+
+impl Answer {
+    fn plain(allow: bool, reason: String) -> Answer {
+        Answer {
+            allow,
+            reason,
+            updated_input: None,
+        }
+    }
+}
+
 /// Prints the one answer. Later calls do nothing.
 fn answer(allow: bool, reason: &str) -> bool {
+    answer_with(allow, reason, None)
+}
+
+fn answer_with(allow: bool, reason: &str, updated_input: Option<&serde_json::Value>) -> bool {
     let _guard = STDOUT.lock();
     if ANSWERED.swap(true, Ordering::SeqCst) {
         return true;
     }
     let reason = assent_core::redact::redact_shapes(&assent_core::text::escape_line(reason));
-    let out = json!({
+    let mut out = json!({
         "hookSpecificOutput": {
             "hookEventName": "PreToolUse",
             "permissionDecision": if allow { "allow" } else { "deny" },
             "permissionDecisionReason": reason,
         }
     });
+    if let (true, Some(u)) = (allow, updated_input) {
+        out["hookSpecificOutput"]["updatedInput"] = u.clone();
+    }
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{out}").is_ok() && stdout.flush().is_ok()
 }
@@ -76,8 +101,8 @@ pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
     let result =
         std::panic::catch_unwind(move || decide(&loc, max_wait, started, principal, policy));
     match result {
-        Ok(Ok((allow, reason))) => {
-            if !answer(allow, &reason) {
+        Ok(Ok(a)) => {
+            if !answer_with(a.allow, &a.reason, a.updated_input.as_ref()) {
                 std::process::exit(2);
             }
         }
@@ -148,7 +173,7 @@ fn supervise(
         )),
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    let parsed: Option<(bool, String)> = serde_json::from_str::<serde_json::Value>(text.trim())
+    let parsed: Option<Answer> = serde_json::from_str::<serde_json::Value>(text.trim())
         .ok()
         .and_then(|v| {
             let out = &v["hookSpecificOutput"];
@@ -156,17 +181,26 @@ fn supervise(
                 .as_str()
                 .unwrap_or("")
                 .to_string();
+            let updated = out.get("updatedInput").cloned();
             match out["permissionDecision"].as_str() {
                 Some("allow") if output.status.success() && text.lines().count() == 1 => {
-                    Some((true, reason))
+                    // Only ever an object (the tool's input), never anything else.
+                    if updated.as_ref().is_some_and(|u| !u.is_object()) {
+                        return None;
+                    }
+                    Some(Answer {
+                        allow: true,
+                        reason,
+                        updated_input: updated,
+                    })
                 }
-                Some("deny") => Some((false, reason)),
+                Some("deny") => Some(Answer::plain(false, reason)),
                 _ => None,
             }
         });
     match parsed {
-        Some((allow, reason)) => {
-            if !answer(allow, &reason) {
+        Some(a) => {
+            if !answer_with(a.allow, &a.reason, a.updated_input.as_ref()) {
                 std::process::exit(2);
             }
             Exit::Ok
@@ -184,7 +218,7 @@ fn decide(
     started: Instant,
     principal: Option<String>,
     policy: Option<std::path::PathBuf>,
-) -> anyhow::Result<(bool, String)> {
+) -> anyhow::Result<Answer> {
     let mut input = String::new();
     std::io::stdin()
         .take(MAX_INPUT + 1)
@@ -201,9 +235,19 @@ fn decide(
         let requested = gw.decide(&adapted, &who).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let d = &requested.evaluation.decision;
         match requested.outcome {
-            Outcome::Allowed { grant: None } => Ok((true, format!("assent: allowed by rule `{}`: {}", d.rule(), d.reason))),
-            Outcome::Allowed { grant: Some(g) } => Ok((true, format!("assent: allowed by grant {g}"))),
-            Outcome::Denied => Ok((false, format!("assent: denied by rule `{}`: {}", d.rule(), d.reason))),
+            Outcome::Allowed { grant: None } => {
+                let reason = format!("assent: allowed by rule `{}`: {}", d.rule(), d.reason);
+                if !contained(&adapted) {
+                    return Ok(Answer::plain(true, reason));
+                }
+                Ok(match sandbox_input(loc, &gw, &adapted, &requested.evaluation) {
+                    Ok(Some(updated)) => Answer { allow: true, reason: format!("{reason} (runs in the sandbox)"), updated_input: Some(updated) },
+                    Ok(None) => Answer::plain(true, format!("{reason} (not sandboxed: the sandbox cannot start here)")),
+                    Err(e) => Answer::plain(false, format!("assent: allowed by rule `{}`, but its sandbox could not be prepared ({e}); action not run", d.rule())),
+                })
+            }
+            Outcome::Allowed { grant: Some(g) } => Ok(Answer::plain(true, format!("assent: allowed by grant {g}"))),
+            Outcome::Denied => Ok(Answer::plain(false, format!("assent: denied by rule `{}`: {}", d.rule(), d.reason))),
             Outcome::Pending(p) => {
                 eprintln!(
                     "assent: request {} needs approval ({}): run `assent approve {}` or `assent deny {} --reason …`",
@@ -211,14 +255,111 @@ fn decide(
                 );
                 let until = assent_gateway::now_ms() + max_wait.saturating_sub(started.elapsed()).as_millis() as i64;
                 let end = gw.wait(&p, until).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                Ok(match end {
+                let (allow, reason) = match end {
                     WaitEnd::Approved => (true, format!("assent: request {} approved", p.request_id)),
                     WaitEnd::Denied(why) => (false, format!("assent: request {} denied: {why}", p.request_id)),
                     WaitEnd::Expired(why) => (false, format!("assent: request {} {why}", p.request_id)),
                     WaitEnd::GaveUp => (false, format!("assent: request {} was not answered within {}s; action not run", p.request_id, max_wait.as_secs())),
                     WaitEnd::TokenRefused(why) => (false, format!("assent: request {}: {why}", p.request_id)),
-                })
+                };
+                Ok(Answer::plain(allow, reason))
             }
         }
     })
+}
+
+/// Whether an allowed call runs in the sandbox: every Bash command the policy allowed (the
+/// shipped policy allows only read-only ones), so that a wrong static verdict leaks nothing.
+/// A command a person approved (or a grant allowed) runs as approved: the person saw it, and
+/// it may need to write, which the read-only sandbox would break.
+fn contained(adapted: &assent_adapters::Adapted) -> bool {
+    adapted.action.tool == "Bash" && adapted.action.kind == assent_core::Kind::Shell
+}
+
+/// The Bash input rewritten to run the same command under `assent exec --sandbox`, with a
+/// ticket so that exec neither decides nor asks again. `None` when the sandbox cannot start
+/// on this machine (said once on stderr): the static verdict stands alone.
+fn sandbox_input(
+    loc: &Locations,
+    gw: &Gateway,
+    adapted: &assent_adapters::Adapted,
+    eval: &assent_gateway::Evaluation,
+) -> Result<Option<serde_json::Value>, String> {
+    use crate::sandbox;
+    let input = &adapted.action.input;
+    let command = input
+        .get("command")
+        .and_then(|c| c.as_str())
+        .ok_or("no command")?;
+    if command.contains('\0') {
+        return Err("the command holds a NUL byte".into());
+    }
+    if super::exec::probe(loc).is_err() {
+        return Ok(None);
+    }
+    let cwd = adapted
+        .action
+        .cwd
+        .as_deref()
+        .ok_or("no working directory")?;
+    let network = eval.facts.network;
+    let view = super::exec::view_for(
+        gw.engine.analyzer(),
+        std::path::Path::new(cwd),
+        &loc.home,
+        network,
+    )?;
+    let bash = ["/bin/bash", "/usr/bin/bash"]
+        .into_iter()
+        .find(|b| std::path::Path::new(b).is_file())
+        .ok_or("no /bin/bash")?;
+    let argv = vec![bash.to_string(), "-c".to_string(), command.to_string()];
+    let ticket = sandbox::Ticket {
+        argv: argv.clone(),
+        view,
+        protected_env: gw.policy().settings.env.protected.clone(),
+        expires_ms: assent_gateway::now_ms() + sandbox::TICKET_TTL_MS,
+    };
+    let id = sandbox::issue(
+        &super::exec::tickets_dir(loc),
+        &ticket,
+        assent_gateway::now_ms(),
+    )?;
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find its own binary: {e}"))?;
+    let home = std::fs::canonicalize(&loc.assent_home)
+        .map_err(|e| format!("cannot resolve Assent's home: {e}"))?;
+    let mut words: Vec<String> = vec![
+        exe.display().to_string(),
+        "--home".into(),
+        home.display().to_string(),
+        "exec".into(),
+        "--sandbox".into(),
+        "--escape-output".into(),
+        "--ticket".into(),
+        id,
+    ];
+    if network {
+        words.push("--allow-network".into());
+    }
+    words.push("--".into());
+    words.extend(argv);
+    let rewritten = words
+        .iter()
+        .map(|w| single_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut updated = input.clone();
+    match updated.as_object_mut() {
+        Some(obj) => {
+            obj.insert("command".into(), serde_json::Value::String(rewritten));
+        }
+        None => return Err("the tool input is not an object".into()),
+    }
+    Ok(Some(updated))
+}
+
+/// Quotes `w` as one word for any POSIX shell: inside single quotes nothing is special, and a
+/// single quote is written as `'\''`.
+fn single_quote(w: &str) -> String {
+    format!("'{}'", w.replace('\'', "'\\''"))
 }

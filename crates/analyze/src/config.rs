@@ -200,6 +200,10 @@ pub(crate) struct Compiled {
     /// Literal prefixes of guard patterns: deleting or moving an ancestor of one is tampering.
     pub guard_roots: Vec<PathBuf>,
     pub secret_roots: Vec<PathBuf>,
+    /// The secret and guard patterns as text (tilde expanded), for judging a shell glob
+    /// against them (`glob_meet`).
+    pub secret_texts: Vec<String>,
+    pub guard_texts: Vec<String>,
     pub env: EnvMatcher,
     pub guard_process_names: Vec<String>,
     pub resolve_symlinks: bool,
@@ -280,6 +284,16 @@ impl Compiled {
                 .secret_patterns
                 .iter()
                 .filter_map(|p| literal_root(p, &cfg.home))
+                .collect(),
+            secret_texts: cfg
+                .secret_patterns
+                .iter()
+                .map(|p| expand_tilde(p, &cfg.home))
+                .collect(),
+            guard_texts: cfg
+                .guard_paths
+                .iter()
+                .map(|p| expand_tilde(p, &cfg.home))
                 .collect(),
             env: EnvMatcher::new(&cfg.protected_env),
             guard_process_names: cfg

@@ -11,6 +11,7 @@
 
 mod config;
 mod env;
+mod glob_meet;
 mod paths;
 mod shell;
 mod tools;

@@ -25,16 +25,67 @@ pub struct PathClass {
     pub hardlinked: bool,
     /// The path contains glob characters.
     pub glob: bool,
+    /// `secret` only because the pattern could match a secret: nothing on disk that it
+    /// names now is one. Enough to keep a content read off the allow path; a listing of
+    /// names reveals nothing by it.
+    pub secret_by_pattern: bool,
 }
 
 /// The directory context of one action.
 #[derive(Debug, Clone)]
 pub(crate) struct PathCtx {
+    /// The working directory the shell is most likely in (its logical path, as `$PWD`).
     pub cwd: PathBuf,
+    /// Other directories the shell could be in at this point (a `cd` that may have failed, a
+    /// branch that may not have run). Relative paths are judged under each; the worst wins.
+    pub cwd_alts: Vec<PathBuf>,
     pub roots: Vec<PathBuf>,
     /// Set once the shell changes directory to somewhere unknown (`cd "$X"`): relative paths
     /// can then be anywhere.
     pub cwd_unknown: bool,
+}
+
+/// How a word with glob characters is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// As a literal path and as a pattern (what the shell does depends on what exists).
+    Word,
+    /// As a literal path only (a name found on disk: its `?` is a character).
+    Literal,
+    /// As a pattern only, without looking at the disk (the skeleton of a dynamic word).
+    Pattern,
+    /// As a literal path and as a pattern, without looking at the disk (a git pathspec: git
+    /// matches it against its index and history, not against what exists).
+    Spec,
+}
+
+/// Most paths a wildcard is expanded to on disk before the expansion is judged incomplete.
+const MAX_MATCHES: usize = 512;
+/// Most directory entries looked at while expanding one wildcard.
+const MAX_ENTRIES: usize = 8192;
+
+fn has_glob_chars(raw: &str) -> bool {
+    raw.contains(['*', '?', '[', '{'])
+}
+
+fn is_relative(raw: &str) -> bool {
+    !raw.starts_with('/') && raw != "~" && !raw.starts_with("~/")
+}
+
+impl PathClass {
+    /// Folds another reading of the same word into this one, keeping the worst of each.
+    fn worst(&mut self, o: PathClass) {
+        let named = (self.secret && !self.secret_by_pattern) || (o.secret && !o.secret_by_pattern);
+        self.secret_by_pattern = !named && (self.secret || o.secret);
+        self.inside_workspace &= o.inside_workspace;
+        self.secret |= o.secret;
+        self.secret_certain |= o.secret_certain;
+        self.secret_ancestor |= o.secret_ancestor;
+        self.guard |= o.guard;
+        self.guard_ancestor |= o.guard_ancestor;
+        self.hardlinked |= o.hardlinked;
+        self.glob |= o.glob;
+    }
 }
 
 impl PathCtx {
@@ -58,8 +109,24 @@ impl PathCtx {
             .collect();
         PathCtx {
             cwd: cwd_path,
+            cwd_alts: Vec::new(),
             roots,
             cwd_unknown: cwd.is_none(),
+        }
+    }
+
+    /// Every directory the shell could be in (the likeliest first).
+    pub fn cwds(&self) -> impl Iterator<Item = &PathBuf> {
+        std::iter::once(&self.cwd).chain(self.cwd_alts.iter())
+    }
+
+    /// The same context with one working directory.
+    pub fn at(&self, cwd: &Path) -> PathCtx {
+        PathCtx {
+            cwd: cwd.to_path_buf(),
+            cwd_alts: Vec::new(),
+            roots: self.roots.clone(),
+            cwd_unknown: self.cwd_unknown,
         }
     }
 
@@ -74,35 +141,77 @@ impl PathCtx {
         lexical(&joined)
     }
 
+    /// Classifies a path word under every directory the shell could be in; the worst
+    /// reading wins. A word with glob characters is judged both as the literal name bash
+    /// passes when nothing matches and as the pattern it is.
     pub fn classify(&self, cfg: &Compiled, raw: &str) -> PathClass {
-        if raw.trim() != raw && !raw.trim().is_empty() {
-            // `".env "`: some reader may trim it; judge it as both.
-            let mut a = self.classify_inner(cfg, raw);
-            let b = self.classify_inner(cfg, raw.trim());
-            a.secret |= b.secret;
-            a.secret_certain |= b.secret_certain;
-            a.guard |= b.guard;
-            a.guard_ancestor |= b.guard_ancestor;
-            a.hardlinked |= b.hardlinked;
-            a.inside_workspace &= b.inside_workspace;
-            return a;
-        }
-        self.classify_inner(cfg, raw)
+        self.classify_mode(cfg, raw, Mode::Word)
     }
 
-    fn classify_inner(&self, cfg: &Compiled, raw: &str) -> PathClass {
-        if ["+(", "@(", "!(", "*(", "?("]
-            .iter()
-            .any(|x| raw.contains(x))
-        {
-            // extglob: `+(.env)`, `@(a|b)`; `!(x)` could be anything.
-            let mut c = self.classify(cfg, &extglob_to_glob(raw));
-            c.glob = true;
-            return c;
+    /// Classifies the skeleton of a dynamic word (`/proc/*/environ`): as a pattern only.
+    pub fn classify_pattern(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        self.classify_mode(cfg, raw, Mode::Pattern)
+    }
+
+    /// Classifies a git pathspec: the literal name and the pattern (never expanded on disk).
+    pub fn classify_pathspec(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        self.classify_mode(cfg, raw, Mode::Spec)
+    }
+
+    fn classify_mode(&self, cfg: &Compiled, raw: &str, mode: Mode) -> PathClass {
+        let mut class = self.classify_trimmed(cfg, raw, mode);
+        if is_relative(raw) {
+            for alt in &self.cwd_alts {
+                class.worst(self.at(alt).classify_trimmed(cfg, raw, mode));
+            }
         }
+        class
+    }
+
+    fn classify_trimmed(&self, cfg: &Compiled, raw: &str, mode: Mode) -> PathClass {
+        let mut class = self.classify_word(cfg, raw, mode);
+        if raw.trim() != raw && !raw.trim().is_empty() {
+            // `".env "`: some reader may trim it; judge it as both.
+            class.worst(self.classify_word(cfg, raw.trim(), mode));
+        }
+        class
+    }
+
+    fn classify_word(&self, cfg: &Compiled, raw: &str, mode: Mode) -> PathClass {
+        let extglob = ["+(", "@(", "!(", "*(", "?("]
+            .iter()
+            .any(|x| raw.contains(x));
+        if mode == Mode::Literal || !(has_glob_chars(raw) || extglob) {
+            return self.classify_literal(cfg, raw);
+        }
+        let mut class = if matches!(mode, Mode::Word | Mode::Spec) {
+            // When nothing matches, bash passes the word as it is: `app/[slug]/page.tsx`.
+            let mut c = self.classify_literal(cfg, raw);
+            c.glob = true;
+            c
+        } else {
+            PathClass {
+                inside_workspace: true,
+                ..PathClass::default()
+            }
+        };
+        let pattern = if extglob {
+            // extglob: `+(.env)`, `@(a|b)`; `!(x)` could be anything.
+            extglob_to_glob(raw)
+        } else {
+            raw.to_string()
+        };
+        let p = self.classify_pattern_text(cfg, &pattern, mode == Mode::Word, extglob);
+        if mode == Mode::Pattern {
+            class.path = p.path.clone();
+        }
+        class.worst(p);
+        class
+    }
+
+    /// A word taken as a literal path: resolved as the kernel would, hard links seen.
+    fn classify_literal(&self, cfg: &Compiled, raw: &str) -> PathClass {
         let lexical_path = self.absolute(cfg, raw);
-        let glob = raw.contains(['*', '?', '[', '{'])
-            || ["+(", "@(", "!("].iter().any(|x| raw.contains(x));
         // Resolve the path as the kernel would: `link/..` is the parent of the link's
         // target, not the directory that holds the link.
         let expanded = expand_tilde(raw, &cfg.home);
@@ -111,14 +220,9 @@ impl PathCtx {
         } else {
             self.cwd.join(&expanded)
         };
-        let path = if glob {
-            lexical_path.clone()
-        } else {
-            resolve(cfg, &joined)
-        };
-        let relative_unknown = self.cwd_unknown && !raw.starts_with('/') && !raw.starts_with('~');
+        let path = resolve(cfg, &joined);
+        let relative_unknown = self.cwd_unknown && is_relative(raw);
         let inside = !relative_unknown
-            && !glob_escapes(raw)
             && self.roots.iter().any(|r| path.starts_with(r))
             && self
                 .roots
@@ -127,73 +231,22 @@ impl PathCtx {
         let mut class = PathClass {
             path: path.display().to_string(),
             inside_workspace: inside,
-            glob,
             ..PathClass::default()
         };
-        if !glob && cfg.resolve_symlinks {
+        if cfg.resolve_symlinks {
             use std::os::unix::fs::MetadataExt;
             if let Ok(m) = std::fs::metadata(&path) {
                 class.hardlinked = m.is_file() && m.nlink() > 1;
             }
         }
-        if glob && cfg.resolve_symlinks {
-            // What the glob matches on disk right now.
-            for m in expand_glob(&lexical_path) {
-                let c = self.classify(cfg, &m.display().to_string());
-                if c.secret {
-                    class.secret = true;
-                    class.secret_certain = true;
-                }
-                class.guard |= c.guard;
-                class.guard_ancestor |= c.guard_ancestor;
-                if !c.inside_workspace {
-                    class.inside_workspace = false;
-                }
-            }
-        }
         for candidate in [&lexical_path, &path] {
-            let is_secret = if glob {
-                glob_may_match_secret(cfg, candidate)
-                    || glob_matches_secret_sample(cfg, &self.cwd, candidate)
-            } else {
-                cfg.secrets.is_match(candidate) && !cfg.secret_exceptions.is_match(candidate)
-            };
+            let is_secret =
+                cfg.secrets.is_match(candidate) && !cfg.secret_exceptions.is_match(candidate);
             class.secret |= is_secret;
-            let last_has_wildcard = candidate
-                .file_name()
-                .is_some_and(|n| n.to_string_lossy().contains(['*', '?', '[']));
-            class.secret_certain |= is_secret && (!glob || !last_has_wildcard);
+            class.secret_certain |= is_secret;
             class.guard |= cfg.guards.is_match(candidate);
-            class.guard_ancestor |= cfg.guard_roots.iter().any(|g| g.starts_with(candidate));
-            class.secret_ancestor |= cfg.secret_roots.iter().any(|s| s.starts_with(candidate));
-            if glob {
-                // A glob that could name a guard path or one of its ancestors (`~/.ass*`).
-                if let Ok(g) = globset::GlobBuilder::new(&candidate.display().to_string())
-                    .literal_separator(true)
-                    .build()
-                {
-                    let m = g.compile_matcher();
-                    if cfg
-                        .guard_roots
-                        .iter()
-                        .any(|r| r.ancestors().any(|a| a != Path::new("/") && m.is_match(a)))
-                    {
-                        class.guard_ancestor = true;
-                    }
-                }
-            }
-            if let Some(name) = candidate.file_name() {
-                let name = name.to_string_lossy();
-                if cfg
-                    .guard_dir_names
-                    .iter()
-                    .any(|d| d.eq_ignore_ascii_case(&name))
-                {
-                    class.guard_ancestor = true;
-                }
-            }
+            self.ancestors(cfg, candidate, &mut class);
             if cfg.resolve_symlinks
-                && !glob
                 && cfg
                     .guard_dir_names
                     .iter()
@@ -203,6 +256,111 @@ impl PathCtx {
                 class.guard_ancestor = true;
             }
         }
+        if relative_unknown {
+            class.secret_ancestor = true;
+        }
+        class
+    }
+
+    fn ancestors(&self, cfg: &Compiled, candidate: &Path, class: &mut PathClass) {
+        class.guard_ancestor |= cfg.guard_roots.iter().any(|g| g.starts_with(candidate));
+        class.secret_ancestor |= cfg.secret_roots.iter().any(|s| s.starts_with(candidate));
+        if let Some(name) = candidate.file_name() {
+            let name = name.to_string_lossy();
+            if cfg
+                .guard_dir_names
+                .iter()
+                .any(|d| d.eq_ignore_ascii_case(&name))
+            {
+                class.guard_ancestor = true;
+            }
+        }
+    }
+
+    /// A word taken as a pattern. When `expand` and the file system may be read, the
+    /// pattern is expanded on disk (every component, as bash would); a complete expansion is
+    /// judged by what it names. Otherwise the pattern itself is judged: if it could match a
+    /// secret or guard path, it is taken to name one.
+    ///
+    /// `extglob`: the pattern is an extglob rewritten with brace groups; its brace
+    /// alternatives are expanded, but repetitions (`+(…)`) are not, so the pattern is always
+    /// judged too.
+    fn classify_pattern_text(
+        &self,
+        cfg: &Compiled,
+        pattern: &str,
+        expand: bool,
+        extglob: bool,
+    ) -> PathClass {
+        let lexical_path = self.absolute(cfg, pattern);
+        let text = lexical_path.display().to_string();
+        let relative_unknown = self.cwd_unknown && is_relative(pattern);
+        let inside = !relative_unknown
+            && !glob_escapes(pattern)
+            && self.roots.iter().any(|r| lexical_path.starts_with(r));
+        let mut class = PathClass {
+            path: text.clone(),
+            inside_workspace: inside,
+            glob: true,
+            ..PathClass::default()
+        };
+        let expansion = if expand && cfg.resolve_symlinks && !relative_unknown {
+            let alternatives = if extglob {
+                crate::glob_meet::braces(&text)
+            } else {
+                Some(vec![text.clone()])
+            };
+            alternatives.and_then(|alts| {
+                let mut all = Vec::new();
+                for alt in alts {
+                    all.extend(expand_on_disk(Path::new(&alt))?);
+                }
+                Some(all)
+            })
+        } else {
+            None
+        };
+        let mut named = false;
+        for (m, strict) in expansion.iter().flatten() {
+            let c = self
+                .at(&self.cwd)
+                .classify_mode(cfg, &m.display().to_string(), Mode::Literal);
+            named |= c.secret;
+            class.secret |= c.secret;
+            // A match only under `dotglob`/`nocaseglob` may not be read: a mention.
+            class.secret_certain |= c.secret && *strict;
+            class.guard |= c.guard;
+            class.guard_ancestor |= c.guard_ancestor;
+            class.secret_ancestor |= c.secret_ancestor;
+            class.hardlinked |= c.hardlinked;
+            class.inside_workspace &= c.inside_workspace;
+        }
+        // The pattern itself, whatever exists now: when the expansion is not complete, and
+        // always for a name aimed at hidden files (`.env*`, `.[e]nv`), where secrets live.
+        let aimed_at_hidden = lexical_path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if expansion.is_none() || aimed_at_hidden || extglob {
+            let could_be_secret = cfg
+                .secret_texts
+                .iter()
+                .any(|s| crate::glob_meet::may_meet(&text, s, true));
+            let sample = crate::glob_meet::neutral_sample(&text);
+            class.secret |= could_be_secret;
+            class.secret_certain |= could_be_secret
+                && cfg.secrets.is_match(&sample)
+                && !cfg.secret_exceptions.is_match(&sample);
+            class.secret_by_pattern = could_be_secret && !named;
+        }
+        class.guard |= cfg
+            .guard_texts
+            .iter()
+            .any(|g| crate::glob_meet::may_meet(&text, g, true));
+        // A pattern that could name a guard or secret directory or one of its ancestors
+        // (`~/.ass*`, `~/.s*`).
+        class.guard_ancestor |= could_name_ancestor(&text, &cfg.guard_roots);
+        class.secret_ancestor |= could_name_ancestor(&text, &cfg.secret_roots);
+        self.ancestors(cfg, &lexical_path, &mut class);
         if relative_unknown {
             class.secret_ancestor = true;
         }
@@ -237,35 +395,79 @@ fn extglob_to_glob(raw: &str) -> String {
     out
 }
 
-/// Files a glob in the last path component matches now, as the shell would (a leading
-/// wildcard does not match a leading dot). At most 4096 entries are looked at.
-fn expand_glob(pattern: &Path) -> Vec<PathBuf> {
-    let (Some(dir), Some(last)) = (pattern.parent(), pattern.file_name()) else {
-        return Vec::new();
-    };
-    let last = last.to_string_lossy().to_string();
-    if dir.to_string_lossy().contains(['*', '?', '[', '{']) {
-        return Vec::new();
-    }
-    let Ok(g) = globset::GlobBuilder::new(&last)
-        .literal_separator(true)
-        .build()
-    else {
-        return Vec::new();
-    };
-    let m = g.compile_matcher();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .take(4096)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().to_string();
-            (last.starts_with('.') || !name.starts_with('.')) && m.is_match(&name)
+/// Whether a pattern could name one of `roots` or a directory above one (not `/`).
+fn could_name_ancestor(pattern: &str, roots: &[PathBuf]) -> bool {
+    roots.iter().any(|r| {
+        r.ancestors().any(|a| {
+            a != Path::new("/")
+                && crate::glob_meet::may_meet(pattern, &a.display().to_string(), true)
         })
-        .map(|e| e.path())
-        .collect()
+    })
+}
+
+/// What a pattern names on disk now, expanding every component as bash would (a wildcard
+/// does not match a leading dot; `.*` may also give `.` and `..`, as bash before 5.2 does).
+/// `None` when the expansion cannot be known completely: an unreadable directory, `**`
+/// (globstar), a component this module cannot model, or too many entries.
+fn expand_on_disk(pattern: &Path) -> Option<Vec<(PathBuf, bool)>> {
+    // Each candidate with whether it matched under bash's default options.
+    let mut current = vec![(PathBuf::from("/"), true)];
+    let mut entries_seen = 0usize;
+    for comp in pattern.components() {
+        let Component::Normal(c) = comp else {
+            continue;
+        };
+        let c = c.to_str()?;
+        if !crate::glob_meet::has_wildcard(c) && !c.contains('{') {
+            current = current.into_iter().map(|(d, s)| (d.join(c), s)).collect();
+            continue;
+        }
+        if c.contains("**") || c.contains('{') {
+            // globstar and brace groups (which bash expanded before, so these are literal
+            // or unknown) are left to the pattern judgement.
+            return None;
+        }
+        let mut next = Vec::new();
+        for (dir, strict) in &current {
+            if c.starts_with('.') {
+                for special in [".", ".."] {
+                    if crate::glob_meet::shell_component_matches(c, special)?.strict {
+                        next.push((lexical(&dir.join(special)), *strict));
+                    }
+                }
+            }
+            let entries = match std::fs::read_dir(dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                // Not a directory: nothing below it matches.
+                Err(_) if dir.exists() && !dir.is_dir() => continue,
+                Err(_) => return None,
+            };
+            for e in entries {
+                let e = e.ok()?;
+                entries_seen += 1;
+                if entries_seen > MAX_ENTRIES {
+                    return None;
+                }
+                let name = e.file_name();
+                let name = name.to_str()?;
+                let m = crate::glob_meet::shell_component_matches(c, name)?;
+                if m.loose {
+                    next.push((dir.join(name), *strict && m.strict));
+                }
+            }
+            if next.len() > MAX_MATCHES {
+                return None;
+            }
+        }
+        current = next;
+    }
+    Some(
+        current
+            .into_iter()
+            .filter(|(p, _)| std::fs::symlink_metadata(p).is_ok())
+            .collect(),
+    )
 }
 
 /// Whether a directory tree holds a secret a recursive read would reach. `skip_hidden`
@@ -464,124 +666,4 @@ fn resolve_dangling(p: &Path, depth: usize) -> PathBuf {
         out.push(c);
     }
     lexical(&out)
-}
-
-/// Whether a glob could match one of a few well-known secret locations (`/proc/*/environ`,
-/// `~/.ssh/id_rsa`, `.env` beside it).
-fn glob_matches_secret_sample(cfg: &Compiled, cwd: &Path, pattern: &Path) -> bool {
-    let text = pattern.display().to_string();
-    let Ok(glob) = globset::GlobBuilder::new(&text)
-        .literal_separator(true)
-        .case_insensitive(true)
-        .build()
-    else {
-        return true;
-    };
-    let m = glob.compile_matcher();
-    let home = cfg.home.display().to_string();
-    let dir = pattern
-        .parent()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let samples = [
-        format!("{home}/.ssh/id_rsa"),
-        format!("{home}/.ssh/id_ed25519"),
-        format!("{home}/.aws/credentials"),
-        format!("{home}/.netrc"),
-        format!("{home}/.git-credentials"),
-        format!("{home}/.kube/config"),
-        format!("{home}/.docker/config.json"),
-        "/proc/1/environ".into(),
-        "/proc/self/environ".into(),
-        "/proc/1/task/1/environ".into(),
-        "/etc/shadow".into(),
-        format!("{}/.env", cwd.display()),
-        format!("{dir}/.env"),
-        format!("{dir}/id_rsa"),
-    ];
-    samples
-        .iter()
-        .any(|s| m.is_match(s) && (cfg.secrets.is_match(s) || s.ends_with("environ")))
-}
-
-/// Names a glob could expand to that are secrets under the default patterns; a glob that
-/// matches any of them, in the directory it points at, may read a secret.
-const SECRET_SAMPLES: &[&str] = &[
-    ".env",
-    ".env.local",
-    ".env.production",
-    ".envrc",
-    "id_rsa",
-    "id_ed25519",
-    "id_ecdsa",
-    "server.pem",
-    "server.key",
-    "credentials",
-    "credentials.json",
-    "environ",
-    "shadow",
-    ".netrc",
-    ".ssh",
-    ".aws",
-    ".git-credentials",
-    ".npmrc",
-    ".pypirc",
-    "secrets.yml",
-    "config.json",
-    ".pgpass",
-];
-
-fn glob_may_match_secret(cfg: &Compiled, pattern: &Path) -> bool {
-    let text = pattern.display().to_string();
-    let Some((dir, last)) = text.rsplit_once('/') else {
-        return true;
-    };
-    if dir.contains(['*', '?', '[']) {
-        // Wildcards in directories reach any directory below the literal prefix: a secret
-        // directory under that prefix could be reached; otherwise only the file name decides.
-        let prefix: PathBuf = dir
-            .split('/')
-            .take_while(|c| !c.contains(['*', '?', '[']))
-            .collect::<Vec<_>>()
-            .join("/")
-            .into();
-        let prefix = if prefix.as_os_str().is_empty() {
-            PathBuf::from("/")
-        } else {
-            prefix
-        };
-        if cfg.secret_roots.iter().any(|r| r.starts_with(&prefix)) {
-            return true;
-        }
-        let Ok(glob) = globset::GlobBuilder::new(last)
-            .literal_separator(true)
-            .build()
-        else {
-            return true;
-        };
-        let m = glob.compile_matcher();
-        return SECRET_SAMPLES.iter().any(|sample| {
-            (!sample.starts_with('.') || last.starts_with('.'))
-                && m.is_match(sample)
-                && cfg.secrets.is_match(format!("/x/{sample}"))
-        });
-    }
-    let Ok(glob) = globset::GlobBuilder::new(last)
-        .literal_separator(true)
-        .build()
-    else {
-        return true;
-    };
-    let m = glob.compile_matcher();
-    SECRET_SAMPLES.iter().any(|sample| {
-        // Like the shell, a wildcard does not match a leading dot unless the pattern has one
-        // (brace alternatives can spell the dot themselves).
-        if sample.starts_with('.') && !last.starts_with('.') && !last.contains('{') {
-            return false;
-        }
-        let full = format!("{dir}/{sample}");
-        m.is_match(sample)
-            && (cfg.secrets.is_match(&full)
-                || cfg.secret_roots.iter().any(|r| r == Path::new(&full)))
-    })
 }

@@ -155,7 +155,8 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
             for p in &paths {
                 let class = ctx.classify(cfg, p);
                 facts.paths.insert(class.path.clone());
-                if class.secret {
+                // A Glob lists names: a pattern that only could match a secret reveals none.
+                if class.secret && !(action.tool == "Glob" && class.secret_by_pattern) {
                     // Glob only lists names; Read and Grep read contents.
                     if class.glob && !(class.secret_certain && action.tool != "Glob") {
                         facts.secret_mention = true;

@@ -76,6 +76,21 @@ fn fixture(home: &Path) {
     symlink("/", ws.join("rootlink")).expect("symlink");
     symlink("/etc/passwd", ws.join("linkpw")).expect("symlink");
     git_fixture(home);
+    // Walker cases (tests/corpus-fs/walker.jsonl): nested directories for `cd`, glob
+    // characters in real names, secrets found only by expanding a wildcard directory.
+    write(&ws.join("a/b/c/notes.txt"), "notes\n");
+    write(&ws.join("docs/guide.md"), "guide\n");
+    write(&ws.join("docs/api.md"), "api\n");
+    write(&ws.join("deploy/prod.env"), "API_KEY=abc\n");
+    write(&ws.join("secrets/db_password.txt"), "hunter2\n");
+    write(&ws.join("secrets/[prod].json"), "{}\n");
+    write(&ws.join("app/[slug]/page.tsx"), "export default 1\n");
+    write(&ws.join("globby/a?"), "x\n");
+    write(&ws.join("globby/ab"), "x\n");
+    std::fs::create_dir_all(ws.join("app/[id]")).expect("mkdir");
+    std::fs::hard_link(ws.join(".env"), ws.join("app/[id]/data.json")).expect("link");
+    std::fs::create_dir_all(ws.join("app/[link]")).expect("mkdir");
+    symlink(home.join(".ssh/id_rsa"), ws.join("app/[link]/page.tsx")).expect("symlink");
 }
 
 #[test]

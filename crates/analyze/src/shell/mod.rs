@@ -19,6 +19,7 @@ use crate::config::Compiled;
 use crate::paths::PathCtx;
 use assent_core::Facts;
 use brush_parser::ast;
+use std::path::PathBuf;
 use words::Arg;
 
 /// Longest command accepted for parsing. Longer input is judged unparseable (it asks).
@@ -29,6 +30,16 @@ const MAX_NESTING: usize = 12;
 const MAX_COMMANDS: usize = 5000;
 /// Deepest bracket nesting accepted before parsing (the parser recurses on it).
 const MAX_BRACKETS: usize = 100;
+/// Most working directories tracked at once; beyond, the directory is unknown.
+const MAX_CWDS: usize = 8;
+
+/// Every directory the shell could be in at one point of a script (likeliest first), or
+/// `unknown` once it could be anywhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Cwds {
+    dirs: Vec<PathBuf>,
+    unknown: bool,
+}
 
 pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut Facts) {
     let mut w = Walker {
@@ -42,6 +53,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut 
         piped_stdin: false,
         killer: false,
         mentioned_guard: false,
+        cdpath_set: false,
     };
     w.script(command);
     if w.mentioned_guard && w.facts.destructive && (w.facts.dynamic || w.facts.substitution) {
@@ -101,6 +113,8 @@ pub(crate) struct Walker<'a> {
     killer: bool,
     /// Some word names a guard path.
     mentioned_guard: bool,
+    /// The script assigns `CDPATH`: a relative `cd` may then go anywhere.
+    cdpath_set: bool,
 }
 
 /// True when some `<<` (not `<<<`) is followed by anything but a plain delimiter word
@@ -216,13 +230,17 @@ impl<'a> Walker<'a> {
         match parsed {
             Ok(Ok(program)) => {
                 self.depth += 1;
-                let saved_cwd = (self.ctx.cwd.clone(), self.ctx.cwd_unknown);
+                let before = self.cwd_state();
                 for cc in &program.complete_commands {
                     self.list(cc);
                 }
-                // `cd` inside a nested script does not move the outer one.
                 if self.depth > 1 {
-                    (self.ctx.cwd, self.ctx.cwd_unknown) = saved_cwd;
+                    // A nested script is a subshell (`$(…)`, `bash -c`) or runs in this shell
+                    // (`eval`, `source`): afterwards the shell is where it was or where the
+                    // script left it.
+                    let after = self.cwd_state();
+                    let both = self.union_cwds(&before, &after);
+                    self.set_cwds(both);
                 }
                 self.depth -= 1;
             }
@@ -284,18 +302,114 @@ impl<'a> Walker<'a> {
         }
     }
 
-    fn list(&mut self, list: &ast::CompoundList) {
-        for item in &list.0 {
-            self.and_or(&item.0);
+    fn cwd_state(&self) -> Cwds {
+        Cwds {
+            dirs: self.ctx.cwds().cloned().collect(),
+            unknown: self.ctx.cwd_unknown,
         }
     }
 
+    fn set_cwds(&mut self, s: Cwds) {
+        let mut dirs = s.dirs.into_iter();
+        if let Some(first) = dirs.next() {
+            self.ctx.cwd = first;
+        }
+        self.ctx.cwd_alts = dirs.collect();
+        self.ctx.cwd_unknown = s.unknown;
+    }
+
+    /// The directories of either state, `later`'s first. Past [`MAX_CWDS`] the directory is
+    /// unknown, and relative paths are then never read-only.
+    fn union_cwds(&mut self, earlier: &Cwds, later: &Cwds) -> Cwds {
+        let mut dirs = later.dirs.clone();
+        for d in &earlier.dirs {
+            if !dirs.contains(d) {
+                dirs.push(d.clone());
+            }
+        }
+        let mut unknown = earlier.unknown || later.unknown;
+        if dirs.len() > MAX_CWDS {
+            dirs.truncate(MAX_CWDS);
+            unknown = true;
+            self.not_read_only();
+        }
+        Cwds { dirs, unknown }
+    }
+
+    /// Walks a loop body (run zero or more times): a second pass from every directory the
+    /// first could leave the shell in; a body that keeps moving it (`cd ..`) leaves it unknown.
+    fn looped(&mut self, body: &dyn Fn(&mut Self)) {
+        let before = self.cwd_state();
+        body(self);
+        let after = self.cwd_state();
+        if after == before {
+            return;
+        }
+        let once = self.union_cwds(&before, &after);
+        self.set_cwds(once.clone());
+        body(self);
+        let again = self.cwd_state();
+        let mut twice = self.union_cwds(&once, &again);
+        if twice != once {
+            twice.unknown = true;
+            self.not_read_only();
+        }
+        self.set_cwds(twice);
+    }
+
+    /// Runs `f` as in a subshell: the working directory afterwards is the one before.
+    fn in_subshell(&mut self, f: &dyn Fn(&mut Self)) {
+        let before = self.cwd_state();
+        f(self);
+        self.set_cwds(before);
+    }
+
+    fn list(&mut self, list: &ast::CompoundList) {
+        for item in &list.0 {
+            if matches!(item.1, ast::SeparatorOperator::Async) {
+                // `cd x &` runs in a background subshell.
+                self.in_subshell(&|w: &mut Self| w.and_or(&item.0));
+            } else {
+                self.and_or(&item.0);
+            }
+        }
+    }
+
+    /// `A && B || C`: B runs only where A succeeded, C only where A or B failed. A `cd` that
+    /// fails leaves the shell where it was, so a failure state includes the state before.
     fn and_or(&mut self, a: &ast::AndOrList) {
-        self.pipeline(&a.first);
+        let (mut ok, mut fail) = self.pipeline_outcomes(&a.first);
         for next in &a.additional {
             match next {
-                ast::AndOr::And(p) | ast::AndOr::Or(p) => self.pipeline(p),
+                ast::AndOr::And(p) => {
+                    self.set_cwds(ok.clone());
+                    let (o, f) = self.pipeline_outcomes(p);
+                    fail = self.union_cwds(&fail, &f);
+                    ok = o;
+                }
+                ast::AndOr::Or(p) => {
+                    self.set_cwds(fail.clone());
+                    let (o, f) = self.pipeline_outcomes(p);
+                    ok = self.union_cwds(&ok, &o);
+                    fail = f;
+                }
             }
+        }
+        let end = self.union_cwds(&fail, &ok);
+        self.set_cwds(end);
+    }
+
+    /// The directories after a pipeline that succeeded and after one that failed. The walk
+    /// of a simple `cd` leaves its success state; anything compound already leaves both.
+    fn pipeline_outcomes(&mut self, p: &ast::Pipeline) -> (Cwds, Cwds) {
+        let before = self.cwd_state();
+        self.pipeline(p);
+        let after = self.cwd_state();
+        let either = self.union_cwds(&before, &after);
+        if p.bang {
+            (either, after)
+        } else {
+            (after, either)
         }
     }
 
@@ -304,11 +418,23 @@ impl<'a> Walker<'a> {
             // `time cmd` is harmless, but the allow path takes no wrapper of any kind.
             self.facts.wrapper = true;
         }
+        let before = self.cwd_state();
+        let stages = p.seq.len();
         for (i, c) in p.seq.iter().enumerate() {
             let saved = self.piped_stdin;
             self.piped_stdin = i > 0;
+            if stages > 1 {
+                // Every stage of a pipeline is a subshell.
+                self.set_cwds(before.clone());
+            }
             self.command(c);
             self.piped_stdin = saved;
+        }
+        if stages > 1 {
+            // With `shopt -s lastpipe` the last stage runs in this shell.
+            let last = self.cwd_state();
+            let both = self.union_cwds(&before, &last);
+            self.set_cwds(both);
         }
     }
 
@@ -334,12 +460,15 @@ impl<'a> Walker<'a> {
                 self.facts
                     .programs
                     .insert(format!("function:{}", f.fname.value));
-                self.compound(&f.body.0);
-                if let Some(list) = &f.body.1 {
-                    for r in &list.0 {
-                        self.redirect(r);
+                // The body runs when the function is called, any number of times.
+                self.looped(&|w: &mut Self| {
+                    w.compound(&f.body.0);
+                    if let Some(list) = &f.body.1 {
+                        for r in &list.0 {
+                            w.redirect(r);
+                        }
                     }
-                }
+                });
             }
             ast::Command::ExtendedTest(t, redirects) => {
                 self.ext_test(&t.expr);
@@ -388,10 +517,10 @@ impl<'a> Walker<'a> {
                 {
                     self.arith(&e.value);
                 }
-                self.list(&f.body.list);
+                self.looped(&|w: &mut Self| w.list(&f.body.list));
             }
             ast::CompoundCommand::BraceGroup(b) => self.list(&b.list),
-            ast::CompoundCommand::Subshell(s) => self.list(&s.list),
+            ast::CompoundCommand::Subshell(s) => self.in_subshell(&|w: &mut Self| w.list(&s.list)),
             ast::CompoundCommand::ForClause(f) => {
                 // The loop assigns its variable: `for PORT in 1 2` changes PORT.
                 self.assign_var(&f.variable_name);
@@ -400,34 +529,60 @@ impl<'a> Walker<'a> {
                         self.word(&v.value);
                     }
                 }
-                self.list(&f.body.list);
+                self.looped(&|w: &mut Self| w.list(&f.body.list));
             }
             ast::CompoundCommand::CaseClause(c) => {
-                self.word(&c.value.value);
+                self.dynamic_test_word(&c.value.value);
+                let start = self.cwd_state();
+                let mut end = start.clone();
                 for item in &c.cases {
+                    self.set_cwds(start.clone());
                     for p in &item.patterns {
-                        self.word(&p.value);
+                        self.dynamic_test_word(&p.value);
                     }
                     if let Some(cmd) = &item.cmd {
                         self.list(cmd);
                     }
+                    let after = self.cwd_state();
+                    end = self.union_cwds(&end, &after);
                 }
+                self.set_cwds(end);
             }
             ast::CompoundCommand::IfClause(i) => {
                 self.list(&i.condition);
+                // Each branch from wherever the conditions could leave the shell.
+                let mut start = self.cwd_state();
                 self.list(&i.then);
+                let mut end = self.cwd_state();
+                let mut has_else = false;
                 if let Some(elses) = &i.elses {
                     for e in elses {
-                        if let Some(c) = &e.condition {
-                            self.list(c);
+                        self.set_cwds(start.clone());
+                        match &e.condition {
+                            Some(c) => {
+                                self.list(c);
+                                let after = self.cwd_state();
+                                start = self.union_cwds(&start, &after);
+                                self.set_cwds(start.clone());
+                            }
+                            None => has_else = true,
                         }
                         self.list(&e.body);
+                        let after = self.cwd_state();
+                        end = self.union_cwds(&end, &after);
                     }
                 }
+                if !has_else {
+                    end = self.union_cwds(&start, &end);
+                }
+                self.set_cwds(end);
             }
             ast::CompoundCommand::WhileClause(w) | ast::CompoundCommand::UntilClause(w) => {
                 self.list(&w.0);
-                self.list(&w.1.list);
+                self.looped(&|me: &mut Self| {
+                    me.list(&w.1.list);
+                    me.list(&w.0);
+                });
             }
             ast::CompoundCommand::Coprocess(c) => {
                 self.not_read_only();
@@ -435,9 +590,93 @@ impl<'a> Walker<'a> {
                     // `coproc NAME { … }` sets NAME (an array of file descriptors).
                     self.assign_var(&name.value);
                 }
-                self.command(&c.body);
+                self.in_subshell(&|w: &mut Self| w.command(&c.body));
             }
         }
+    }
+
+    /// `cd [-L|-P] [DIR]`, run from one known directory. A `cd` may fail (the caller keeps
+    /// the state before it as the failure state). Bash moves logically (`link/..` is the
+    /// directory holding `link`) and falls back to the physical path; both are kept.
+    pub(super) fn cd(&mut self, args: &[Arg]) {
+        let mut physical = false;
+        let mut i = 0;
+        while let Some(l) = args.get(i).and_then(|a| a.lit.as_deref()) {
+            if l == "--" {
+                i += 1;
+                break;
+            }
+            let Some(flags) = l.strip_prefix('-') else {
+                break;
+            };
+            if flags.is_empty() || !flags.chars().all(|c| matches!(c, 'L' | 'P' | 'e' | '@')) {
+                break;
+            }
+            physical |= flags.contains('P');
+            i += 1;
+        }
+        let Some(target) = args.get(i) else {
+            self.set_cwds(Cwds {
+                dirs: vec![self.cfg.home.clone()],
+                unknown: self.ctx.cwd_unknown,
+            });
+            return;
+        };
+        let dir = match target.lit.as_deref() {
+            // `cd -` goes to $OLDPWD; `cd "$X"` anywhere.
+            Some("-") | None => {
+                self.ctx.cwd_unknown = true;
+                self.not_read_only();
+                return;
+            }
+            Some("") => return,
+            Some(d) => d.to_string(),
+        };
+        let expanded = crate::config::expand_tilde(&dir, &self.cfg.home);
+        let relative = !expanded.starts_with('/');
+        let plain_relative = relative
+            && !(expanded == "."
+                || expanded == ".."
+                || expanded.starts_with("./")
+                || expanded.starts_with("../"));
+        if self.cdpath_set && plain_relative {
+            // `CDPATH=/ cd etc`: the directory is looked up along CDPATH.
+            self.ctx.cwd_unknown = true;
+            self.not_read_only();
+            return;
+        }
+        let class = self.ctx.classify(self.cfg, &dir);
+        if !class.inside_workspace {
+            self.not_read_only();
+            self.facts.outside_workspace = true;
+        }
+        let joined = if relative {
+            self.ctx.cwd.join(&expanded)
+        } else {
+            PathBuf::from(&expanded)
+        };
+        let resolved = crate::paths::resolve(self.cfg, &joined);
+        let mut dirs = Vec::new();
+        if !physical {
+            dirs.push(crate::paths::lexical(&joined));
+        }
+        if !dirs.contains(&resolved) {
+            dirs.push(resolved);
+        }
+        self.set_cwds(Cwds {
+            dirs,
+            unknown: self.ctx.cwd_unknown,
+        });
+    }
+
+    /// A word the shell matches or tests (`case` subjects and patterns): a value the
+    /// analysis cannot know is not followed exactly.
+    fn dynamic_test_word(&mut self, raw: &str) -> Arg {
+        let a = self.word(raw);
+        if a.lit.is_none() {
+            self.not_read_only();
+        }
+        a
     }
 
     /// Bash evaluates some test operands arithmetically (`-eq`, `-v`): an array subscript
@@ -488,6 +727,9 @@ impl<'a> Walker<'a> {
 
     /// Records an assignment to a shell or environment variable.
     fn assign_var(&mut self, name: &str) {
+        if name == "CDPATH" {
+            self.cdpath_set = true;
+        }
         self.facts.env_change = true;
         self.not_read_only();
         if self.cfg.env.is_protected(name) {
@@ -544,7 +786,32 @@ impl<'a> Walker<'a> {
         }
     }
 
+    /// A simple command, judged once for every directory the shell could be in (its words,
+    /// its paths, and what git or `cd` find there depend on it).
     fn simple(&mut self, sc: &ast::SimpleCommand) {
+        if self.ctx.cwd_alts.is_empty() {
+            return self.simple_here(sc);
+        }
+        let start = self.cwd_state();
+        let mut end: Option<Cwds> = None;
+        for d in &start.dirs {
+            self.set_cwds(Cwds {
+                dirs: vec![d.clone()],
+                unknown: start.unknown,
+            });
+            self.simple_here(sc);
+            let after = self.cwd_state();
+            end = Some(match end {
+                None => after,
+                Some(e) => self.union_cwds(&e, &after),
+            });
+        }
+        if let Some(e) = end {
+            self.set_cwds(e);
+        }
+    }
+
+    fn simple_here(&mut self, sc: &ast::SimpleCommand) {
         let mut argv: Vec<Arg> = Vec::new();
         let mut assigns: Vec<String> = Vec::new();
         let mut stdin = if self.piped_stdin {
@@ -730,7 +997,8 @@ impl<'a> Walker<'a> {
         }
         let class = self.ctx.classify(self.cfg, p);
         self.facts.paths.insert(class.path.clone());
-        if class.secret {
+        // A listing (`ls */`) of a pattern that only could match a secret shows no secret.
+        if class.secret && (content || !class.secret_by_pattern) {
             if content && class.secret_certain {
                 self.facts.secret_read = true;
             } else {
@@ -757,7 +1025,7 @@ impl<'a> Walker<'a> {
         if arg.skeleton == "*" || arg.skeleton.is_empty() {
             return;
         }
-        let class = self.ctx.classify(self.cfg, &arg.skeleton);
+        let class = self.ctx.classify_pattern(self.cfg, &arg.skeleton);
         if class.secret {
             if content && class.secret_certain {
                 self.facts.secret_read = true;
@@ -821,6 +1089,7 @@ pub(crate) fn inspect_code_text(cfg: &Compiled, ctx: &PathCtx, code: &str, facts
         piped_stdin: false,
         killer: false,
         mentioned_guard: false,
+        cdpath_set: false,
     };
     w.inspect_code(&Arg::literal(code));
 }

@@ -310,7 +310,12 @@ impl Walker<'_> {
                             out.push_str(user);
                         }
                     }
-                    TildeExpr::WorkingDir => out.push_str(&self.ctx.cwd.display().to_string()),
+                    // `~+` is $PWD: known only while the shell can be in one directory.
+                    TildeExpr::WorkingDir
+                        if !self.ctx.cwd_unknown && self.ctx.cwd_alts.is_empty() =>
+                    {
+                        out.push_str(&self.ctx.cwd.display().to_string())
+                    }
                     _ => {
                         *dynamic = true;
                         out.push('*');
@@ -383,7 +388,9 @@ impl Walker<'_> {
                 let plain = matches!(e, ParameterExpr::Parameter { .. }) && !indirect;
                 match (plain, name) {
                     (true, Some("HOME")) => out.push_str(&self.cfg.home.display().to_string()),
-                    (true, Some("PWD")) if !self.ctx.cwd_unknown => {
+                    (true, Some("PWD"))
+                        if !self.ctx.cwd_unknown && self.ctx.cwd_alts.is_empty() =>
+                    {
                         out.push_str(&self.ctx.cwd.display().to_string())
                     }
                     _ => {

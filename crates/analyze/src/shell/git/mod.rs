@@ -655,7 +655,7 @@ impl Walker<'_> {
             l
         };
         for candidate in path_candidates(text) {
-            let class = self.ctx.classify(self.cfg, &candidate);
+            let class = self.ctx.classify_pathspec(self.cfg, &candidate);
             if class.secret && !class.glob && !names_only {
                 self.facts.secret_read = true;
             } else if class.secret && !names_only {

@@ -93,27 +93,4 @@ impl Walker<'_> {
             i += 1;
         }
     }
-
-    pub(in crate::shell) fn cd(&mut self, args: &[Arg]) {
-        let target = args.iter().find(|a| !a.starts_with("-") || a.is("-"));
-        match target {
-            None => {
-                self.ctx.cwd = self.cfg.home.clone();
-            }
-            Some(t) => match t.lit.as_deref() {
-                Some("-") | None => {
-                    self.ctx.cwd_unknown = true;
-                    self.not_read_only();
-                }
-                Some(dir) => {
-                    let class = self.ctx.classify(self.cfg, dir);
-                    self.ctx.cwd = std::path::PathBuf::from(&class.path);
-                    if !class.inside_workspace {
-                        self.not_read_only();
-                        self.facts.outside_workspace = true;
-                    }
-                }
-            },
-        }
-    }
 }

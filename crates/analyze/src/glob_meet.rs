@@ -49,13 +49,33 @@ pub(crate) fn may_meet(shell: &str, config: &str, ci: bool) -> bool {
 /// [`may_meet`], with bash's default rule that a wildcard does not match a leading dot when
 /// `dot_rule`.
 pub(crate) fn may_meet_with(shell: &str, config: &str, ci: bool, dot_rule: bool) -> bool {
+    meet(shell, config, ci, dot_rule, false)
+}
+
+/// Whether `shell` could match a canonical instance of `config`: the configured pattern's
+/// `*` taken as empty (`**/id_rsa*` as `id_rsa`, `**/*.pem` as `.pem`). A pattern that
+/// meets a secret only through both sides' wildcards (`*.rs` and `id_rsa*`) is not aimed
+/// at it; used where the pattern is matched against something other than the disk (git
+/// pathspecs, matched against the repository).
+pub(crate) fn aims_at(shell: &str, config: &str, ci: bool) -> bool {
+    meet(shell, config, ci, false, true)
+}
+
+fn meet(shell: &str, config: &str, ci: bool, dot_rule: bool, config_star_empty: bool) -> bool {
     let (Some(shells), Some(configs)) = (braces(shell), braces(config)) else {
         return true;
     };
     shells.iter().any(|s| {
         configs.iter().any(|c| {
             let a = components(s, true);
-            let b = components(c, false);
+            let mut b = components(c, false);
+            if config_star_empty {
+                for comp in &mut b {
+                    if let Comp::Toks(t) = comp {
+                        t.retain(|x| *x != Tok::Star);
+                    }
+                }
+            }
             let mut budget = MAX_STATES;
             comps_meet(&a, &b, ci, dot_rule, &mut budget)
         })
@@ -475,6 +495,16 @@ mod tests {
         assert!(may_meet("/proc/*/environ", "/proc/*/environ", true));
         assert!(may_meet("/w/ID_RSA", "**/id_rsa*", true));
         assert!(may_meet("/w/x/{a,.env}", "**/.env", true));
+    }
+
+    #[test]
+    fn aimed_patterns() {
+        assert!(aims_at("/w/*env", "**/.env", true));
+        assert!(aims_at("/w/.env*", "**/.env", true));
+        assert!(!aims_at("/w/*.rs", "**/id_rsa*", true));
+        assert!(may_meet("/w/*.rs", "**/id_rsa*", true));
+        assert!(!aims_at("/w/v1.*", "**/*.pem", true));
+        assert!(aims_at("/w/*.pem", "**/*.pem", true));
     }
 
     #[test]

@@ -201,7 +201,7 @@ impl PathCtx {
         } else {
             raw.to_string()
         };
-        let p = self.classify_pattern_text(cfg, &pattern, mode == Mode::Word, extglob);
+        let p = self.classify_pattern_text(cfg, &pattern, mode, extglob);
         if mode == Mode::Pattern {
             class.path = p.path.clone();
         }
@@ -289,9 +289,10 @@ impl PathCtx {
         &self,
         cfg: &Compiled,
         pattern: &str,
-        expand: bool,
+        mode: Mode,
         extglob: bool,
     ) -> PathClass {
+        let expand = mode == Mode::Word;
         let lexical_path = self.absolute(cfg, pattern);
         let text = lexical_path.display().to_string();
         let relative_unknown = self.cwd_unknown && is_relative(pattern);
@@ -341,10 +342,13 @@ impl PathCtx {
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         if expansion.is_none() || aimed_at_hidden || extglob {
-            let could_be_secret = cfg
-                .secret_texts
-                .iter()
-                .any(|s| crate::glob_meet::may_meet(&text, s, true));
+            let could_be_secret = cfg.secret_texts.iter().any(|s| {
+                if mode == Mode::Spec {
+                    crate::glob_meet::aims_at(&text, s, true)
+                } else {
+                    crate::glob_meet::may_meet(&text, s, true)
+                }
+            });
             let sample = crate::glob_meet::neutral_sample(&text);
             class.secret |= could_be_secret;
             class.secret_certain |= could_be_secret

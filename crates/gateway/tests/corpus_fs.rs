@@ -75,6 +75,12 @@ fn fixture(home: &Path) {
     symlink(home.join(".ssh"), ws.join("sshlink")).expect("symlink");
     symlink("/", ws.join("rootlink")).expect("symlink");
     symlink("/etc/passwd", ws.join("linkpw")).expect("symlink");
+    // grammar: a file whose name is an option, beside ordinary files.
+    write(&ws.join("opts/--expression=1e sh evil.txt"), "x\n");
+    write(&ws.join("opts/a.txt"), "x\n");
+    write(&ws.join("opts/sub/b.md"), "x\n");
+    write(&ws.join("plain/a.txt"), "x\n");
+    write(&ws.join("plain/sub/b.md"), "x\n");
     git_fixture(home);
     // Walker cases (tests/corpus-fs/walker.jsonl): nested directories for `cd`, glob
     // characters in real names, secrets found only by expanding a wildcard directory.

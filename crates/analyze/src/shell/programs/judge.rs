@@ -95,6 +95,7 @@ impl Walker<'_> {
                 }
                 Value::Format => {
                     if let Some(v) = v {
+                        self.mention(v);
                         match v.lit.as_deref() {
                             Some(l) if grammar::format_safe(l) => {}
                             Some(_) => {

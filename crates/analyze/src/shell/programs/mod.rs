@@ -27,7 +27,6 @@ mod text;
 
 use super::words::Arg;
 use super::{Stdin, Walker};
-use awk::is_awk;
 use wrappers::{interpreter_inline_flags, Inner};
 
 pub use table::{allowlist_catalog, OptionInfo, ProgramInfo};
@@ -363,7 +362,6 @@ impl Walker<'_> {
             | "compgen" | "read" | "mapfile" | "readarray" | "getopts" | "let" | "shopt"
             | "alias" | "unalias" | "hash" | "enable" => self.var_builtin(&name, args),
             "find" => self.find(args),
-            "sed" => self.sed(args),
             "seq"
                 if args.iter().any(|a| {
                     a.lit.as_deref().is_none_or(|l| {
@@ -450,10 +448,6 @@ impl Walker<'_> {
                 }
                 if let Some(flags) = interpreter_inline_flags(&name) {
                     self.interpreter(&name, flags, args, stdin);
-                    return;
-                }
-                if is_awk(&name) {
-                    self.awk(args);
                     return;
                 }
                 if let Some(program) = table::find(&name) {

@@ -5,10 +5,12 @@ use super::grammar::{Arity, Operands, Program, Value, GNU_COMMON};
 
 /// Every table, one slice per file.
 const TABLES: &[&[Program]] = &[
+    super::awk::PROGRAMS,
     super::coreutils_text::PROGRAMS,
     super::files::PROGRAMS,
     super::grep::PROGRAMS,
     super::ls::PROGRAMS,
+    super::sed::PROGRAMS,
     super::sysinfo::PROGRAMS,
     super::text::PROGRAMS,
 ];

@@ -515,7 +515,8 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
                 if writes && !git_index && !private_tmp(&named) && !named.starts_with("/dev/") {
                     v.insert(format!("writes {named} ({})", c.ret));
                 }
-                if ok {
+                // O_PATH names a file without opening its content (nss, path walks).
+                if ok && !flags.contains("O_PATH") {
                     // strace -y shows the file actually opened, after every symlink.
                     let real = fd_path(&c.ret).unwrap_or(named.clone());
                     if is_secret(&real) || is_secret(&named) {
@@ -619,129 +620,92 @@ impl Rng {
     }
 }
 
-/// Programs on the read-only allowlist, and options to try with each. The options come from
-/// the programs' own `--help` (so options the analyser does not know are tried too) plus a
-/// few listed here for programs whose help says little.
-fn catalog() -> Vec<(String, Vec<String>)> {
-    // TODO(grammar): take this list from the analyser's option tables once they land, so the
-    // generator follows the allowlist automatically.
-    const PROGRAMS: &[&str] = &[
-        "arch",
-        "b2sum",
-        "base32",
-        "base64",
-        "basename",
-        "cat",
-        "cksum",
-        "cmp",
-        "comm",
-        "cut",
-        "date",
-        "df",
-        "diff",
-        "dir",
-        "dirname",
-        "du",
-        "echo",
-        "egrep",
-        "expand",
-        "expr",
-        "false",
-        "fgrep",
-        "file",
-        "fmt",
-        "fold",
-        "grep",
-        "groups",
-        "head",
-        "hexdump",
-        "hostname",
-        "join",
-        "locale",
-        "logname",
-        "ls",
-        "md5sum",
-        "nl",
-        "nproc",
-        "od",
-        "paste",
-        "printf",
-        "readlink",
-        "realpath",
-        "rev",
-        "rg",
-        "seq",
-        "sha1sum",
-        "sha224sum",
-        "sha256sum",
-        "sha384sum",
-        "sha512sum",
-        "sort",
-        "stat",
-        "strings",
-        "sum",
-        "tac",
-        "tail",
-        "test",
-        "tr",
-        "tree",
-        "true",
-        "tty",
-        "type",
-        "uname",
-        "unexpand",
-        "uniq",
-        "users",
-        "vdir",
-        "wc",
-        "which",
-        "find",
-        "sed",
-        "awk",
-        "jq",
-        "id",
-        "whoami",
-        "pwd",
-        "env",
-        "printenv",
-        "xxd",
-        "column",
-        "numfmt",
-        "uptime",
-        "free",
-        "fd",
-        "bat",
-        "eza",
-    ];
+/// One program to generate command lines for.
+struct Prog {
+    /// The program, or `git SUB`.
+    name: String,
+    /// Every option to try: the analyser's table and the program's own `--help`.
+    opts: Vec<String>,
+    /// Accepted words of enum-valued options (`--color` → `always`, `never`, …).
+    words: BTreeMap<String, Vec<String>>,
+}
+
+/// Options a program's help text mentions (`-x`, `--long`, `--[no-]flag`).
+fn help_options(argv: &[&str]) -> BTreeSet<String> {
+    let Some((prog, args)) = argv.split_first() else {
+        return BTreeSet::new();
+    };
+    let Ok(help) = Command::new(prog)
+        .args(args)
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .output()
+    else {
+        return BTreeSet::new(); // not installed here
+    };
+    let text =
+        String::from_utf8_lossy(&help.stdout).into_owned() + &String::from_utf8_lossy(&help.stderr);
+    let mut opts = BTreeSet::new();
+    for tok in text.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']') {
+        let name = tok.split('=').next().unwrap_or("").replace("[no-]", "");
+        let shaped = (name.starts_with("--") && name.len() > 3)
+            || (name.len() == 2 && name.starts_with('-'));
+        if shaped
+            && name[1..]
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            opts.insert(name);
+        }
+    }
+    opts.remove("--help");
+    opts
+}
+
+/// The whole allowlist, from the analyser's own option tables
+/// (`assent_analyze::allowlist_catalog`), each program's options joined with those its
+/// `--help` lists (so options the table does not know are tried too, and must not allow);
+/// plus the programs judged by code rather than a table (git, find, sed, awk, …).
+fn catalog() -> Vec<Prog> {
     let mut out = Vec::new();
-    for p in PROGRAMS {
-        let help = Command::new(p)
-            .arg("--help")
-            .env("LANG", "C")
-            .stdin(Stdio::null())
-            .output();
-        let Ok(help) = help else { continue }; // not installed here
-        let text = String::from_utf8_lossy(&help.stdout).into_owned()
-            + &String::from_utf8_lossy(&help.stderr);
-        let mut opts: BTreeSet<String> = BTreeSet::new();
-        for tok in text.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']') {
-            let name = tok.split('=').next().unwrap_or("");
-            let long = name.starts_with("--")
-                && name.len() > 3
-                && name[2..]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-');
-            let short = name.len() == 2
-                && name.starts_with('-')
-                && name[1..].chars().all(|c| c.is_ascii_alphanumeric());
-            if long || short {
-                opts.insert(name.to_string());
+    for info in assent_analyze::allowlist_catalog() {
+        let mut words = BTreeMap::new();
+        let mut table = BTreeSet::new();
+        for o in &info.options {
+            for n in &o.names {
+                table.insert(n.to_string());
+                if !o.words.is_empty() {
+                    words.insert(
+                        n.to_string(),
+                        o.words.iter().map(|w| w.to_string()).collect(),
+                    );
+                }
             }
         }
-        opts.remove("--help");
-        out.push((p.to_string(), opts.into_iter().collect()));
+        for name in &info.names {
+            let mut opts = table.clone();
+            opts.extend(help_options(&[name, "--help"]));
+            out.push(Prog {
+                name: name.to_string(),
+                opts: opts.into_iter().collect(),
+                words: words.clone(),
+            });
+        }
     }
-    let git_subs = [
+    for name in [
+        "find", "sed", "awk", "jq", "xargs", "env", "printenv", "pwd", "whoami", "echo", "printf",
+        "test", "type", "command", "xxd", "column",
+    ] {
+        if out.iter().any(|p| p.name == name) {
+            continue;
+        }
+        out.push(Prog {
+            name: name.to_string(),
+            opts: help_options(&[name, "--help"]).into_iter().collect(),
+            words: BTreeMap::new(),
+        });
+    }
+    for sub in [
         "status",
         "log",
         "diff",
@@ -758,31 +722,13 @@ fn catalog() -> Vec<(String, Vec<String>)> {
         "config",
         "cat-file",
         "ls-tree",
-    ];
-    for sub in git_subs {
-        let help = Command::new("git")
-            .args([sub, "-h"])
-            .env("LANG", "C")
-            .stdin(Stdio::null())
-            .output();
-        let Ok(help) = help else { continue };
-        let text = String::from_utf8_lossy(&help.stdout).into_owned()
-            + &String::from_utf8_lossy(&help.stderr);
-        let mut opts: BTreeSet<String> = BTreeSet::new();
-        for tok in text.split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']') {
-            let name = tok.split('=').next().unwrap_or("");
-            let name = name.replace("[no-]", "");
-            let shaped = (name.starts_with("--") && name.len() > 3)
-                || (name.len() == 2 && name.starts_with('-'));
-            if shaped
-                && name[1..]
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                opts.insert(name);
-            }
-        }
-        out.push((format!("git {sub}"), opts.into_iter().collect()));
+        "stash",
+    ] {
+        out.push(Prog {
+            name: format!("git {sub}"),
+            opts: help_options(&["git", sub, "-h"]).into_iter().collect(),
+            words: BTreeMap::new(),
+        });
     }
     out
 }
@@ -852,15 +798,18 @@ fn values() -> Vec<String> {
     .collect()
 }
 
-fn generate(rng: &mut Rng, catalog: &[(String, Vec<String>)], vals: &[String]) -> String {
-    let (prog, opts) = &catalog[rng.below(catalog.len())];
-    let mut words = vec![prog.clone()];
+fn generate(rng: &mut Rng, catalog: &[Prog], vals: &[String]) -> String {
+    let prog = &catalog[rng.below(catalog.len())];
+    let mut words = vec![prog.name.clone()];
     for _ in 0..rng.below(3) {
-        let o = rng.pick(opts);
+        let o = rng.pick(&prog.opts);
         if o.is_empty() {
             continue;
         }
-        let val = rng.pick(vals);
+        let val = match prog.words.get(o) {
+            Some(ws) if rng.below(2) == 0 => rng.pick(ws),
+            _ => rng.pick(vals),
+        };
         match rng.below(4) {
             0 => words.push(o.to_string()),
             1 => {
@@ -874,7 +823,11 @@ fn generate(rng: &mut Rng, catalog: &[(String, Vec<String>)], vals: &[String]) -
     for _ in 0..rng.below(3) {
         words.push(rng.pick(vals).to_string());
     }
-    let cmd = words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ");
+    // The first word is the program (`git log` stays two words).
+    let cmd = std::iter::once(prog.name.clone())
+        .chain(words.iter().skip(1).map(|w| quote(w)))
+        .collect::<Vec<_>>()
+        .join(" ");
     match rng.below(10) {
         0 => format!(
             "cd {}; {cmd}",
@@ -1154,6 +1107,7 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
     let engine = engine(&fx);
     let mut cases = Vec::new();
     let mut seen = HashSet::new();
+    let mut panics = Vec::new();
     let mut consider = |name: String, input: Value, cases: &mut Vec<Case>| -> bool {
         if input["tool_name"] != "Bash" {
             return false;
@@ -1167,7 +1121,14 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
         let Ok(adapted) = assent_adapters::from_value(input.clone()) else {
             return false;
         };
-        let ev = engine.evaluate(&adapted, "agent");
+        // Agent input must never panic the analyser; a panic is a finding of its own.
+        let ev = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            engine.evaluate(&adapted, "agent")
+        }));
+        let Ok(ev) = ev else {
+            panics.push(cmd);
+            return false;
+        };
         if ev.decision.decision != Verdict::Allow {
             return false;
         }
@@ -1204,6 +1165,31 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
     eprintln!(
         "oracle: {from_corpus} allowed corpus commands, {generated} allowed of {tried} generated"
     );
+    drop(consider);
+    let pending = pending();
+    let new_panics: Vec<String> = panics
+        .iter()
+        .filter(|c| !pending.contains(&c.replace(&fx.home.display().to_string(), "/home/dev")))
+        .map(|c| {
+            json!({
+                "name": "oracle-panic",
+                "expect": "not_allow",
+                "why": "oracle: the analyser panics on this command",
+                "input": {"tool_name": "Bash", "tool_input": {"command": c},
+                          "cwd": "/home/dev/project", "hook_event_name": "PreToolUse",
+                          "session_id": "oracle"},
+            })
+            .to_string()
+        })
+        .collect();
+    if let Ok(out) = std::env::var("ORACLE_OUT") {
+        let mut text = std::fs::read_to_string(&out).unwrap_or_default();
+        for l in &new_panics {
+            text.push_str(l);
+            text.push('\n');
+        }
+        let _ = std::fs::write(&out, text);
+    }
     let started = Instant::now();
     let found = run_cases(&fx, &cases);
     eprintln!(
@@ -1212,6 +1198,12 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
         started.elapsed()
     );
     report(&fx, "shell", &cases, &found);
+    assert!(
+        new_panics.is_empty(),
+        "the analyser panicked on {} generated commands:\n{}",
+        new_panics.len(),
+        new_panics.join("\n")
+    );
 }
 
 #[test]

@@ -1165,7 +1165,6 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
     eprintln!(
         "oracle: {from_corpus} allowed corpus commands, {generated} allowed of {tried} generated"
     );
-    drop(consider);
     let pending = pending();
     let new_panics: Vec<String> = panics
         .iter()

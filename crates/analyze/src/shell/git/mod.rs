@@ -67,6 +67,12 @@ const WORKTREE_WRITERS: &[&str] = &[
     "init",
 ];
 
+/// A read-only form: what it prints, and which words are option values (not operands).
+struct Form {
+    output: Output,
+    value_words: Vec<(usize, String)>,
+}
+
 /// What a read-only form prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Output {
@@ -177,11 +183,11 @@ impl Walker<'_> {
                             | "--list-cmds"
                     );
                     if let Some((_, v)) = l.split_once('=') {
-                        self.check_operand("global", &Arg::literal(v), false);
+                        self.check_operand(&Arg::literal(v), false, true);
                     }
                     if separate {
                         if let Some(v) = args.get(i + 1) {
-                            self.check_operand("global", v, false);
+                            self.check_operand(v, false, true);
                         }
                         i += 1;
                     }
@@ -204,9 +210,18 @@ impl Walker<'_> {
             sub.as_str(),
             "check-ignore" | "ls-files" | "ls-tree" | "rev-parse" | "status" | "config"
         );
-        // Every operand and option value may name a file git reads or writes.
-        for a in rest {
-            self.check_operand(&sub, a, names_only);
+        // Every operand may name a file git reads or writes. In a read-only form, option values
+        // are text (patterns, dates, formats), except the file of `-L RANGE:FILE`; elsewhere
+        // any of them may be a file.
+        for (idx, a) in rest.iter().enumerate() {
+            let value_of = form
+                .as_ref()
+                .and_then(|f| f.value_words.iter().find(|(i, _)| *i == idx))
+                .map(|(_, n)| n.clone());
+            match value_of {
+                Some(opt) => self.check_value(&opt, a, names_only),
+                None => self.check_operand(a, names_only, form.is_none()),
+            }
         }
         let writes_guard_named = rest.iter().any(|a| self.names_guard(a));
         // `git add` and `git commit` change the index and history, never the file.
@@ -227,7 +242,7 @@ impl Walker<'_> {
             }
             return;
         }
-        let output = form.unwrap_or(Output::Names);
+        let output = form.map_or(Output::Names, |f| f.output);
         match &discovery {
             Discovery::NotExamined | Discovery::None => {}
             Discovery::Unknown(why) => {
@@ -305,9 +320,11 @@ impl Walker<'_> {
 
     /// The read-only form of `git SUB REST`, and what it prints; `None` when the call is not
     /// one (then it is not read-only).
-    fn read_only_form(&mut self, sub: &str, rest: &[Arg]) -> Option<Output> {
+    fn read_only_form(&mut self, sub: &str, rest: &[Arg]) -> Option<Form> {
         use options::*;
         let parsed = |t: &[&[&str]], bundle: bool| options::parse(rest, t, bundle);
+        // Subcommands with a verb first (`stash show`, `reflog show`) parse what follows it.
+        let mut offset = 0;
         let (p, out) = match sub {
             "status" => {
                 let p = parsed(&[STATUS], true);
@@ -324,7 +341,7 @@ impl Walker<'_> {
                 (p, out)
             }
             "diff-tree" | "diff-index" | "diff-files" => {
-                let p = parsed(&[DIFF, DIFF_ONLY, REV], false);
+                let p = parsed(&[DIFF, DIFF_ONLY, DIFF_TREE, REV], false);
                 let out = diff_output(&p, false);
                 (p, out)
             }
@@ -338,11 +355,29 @@ impl Walker<'_> {
                 let out = diff_output(&p, true);
                 (p, out)
             }
-            "shortlog" => (parsed(&[REV, SHORTLOG], true), Output::Names),
+            // shortlog's own `-n` (`--numbered`) shadows the revision walk's `-n NUM`.
+            "shortlog" => (parsed(&[SHORTLOG, REV], true), Output::Names),
+            "cherry" => {
+                let p = parsed(&[CHERRY], false);
+                if p.operands.len() > 3 {
+                    return None;
+                }
+                (p, Output::Names)
+            }
+            "symbolic-ref" => {
+                // One operand reads; two would write.
+                let p = parsed(&[SYMBOLIC_REF], true);
+                if p.operands.len() != 1 {
+                    return None;
+                }
+                (p, Output::Names)
+            }
+            "check-attr" => (parsed(&[CHECK_ATTR], true), Output::Names),
             "reflog" => {
                 let verb = rest.first().and_then(|a| a.lit.as_deref());
                 match verb {
                     Some("show") => {
+                        offset = 1;
                         let p = options::parse(rest.get(1..).unwrap_or(&[]), &[REV, DIFF], false);
                         let out = diff_output(&p, false);
                         (p, out)
@@ -371,7 +406,12 @@ impl Walker<'_> {
                 };
                 (p, out)
             }
-            "config" => return self.config_form(rest),
+            "config" => {
+                return self.config_form(rest).map(|output| Form {
+                    output,
+                    value_words: Vec::new(),
+                })
+            }
             "branch" => {
                 let p = parsed(&[BRANCH], true);
                 // Operands are patterns only in list mode; otherwise they create a branch.
@@ -424,6 +464,7 @@ impl Walker<'_> {
                 match verb.and_then(|a| a.lit.as_deref()) {
                     None => (parsed(&[REMOTE], true), Output::Names),
                     Some("get-url") => {
+                        offset = 1;
                         let p =
                             options::parse(rest.get(1..).unwrap_or(&[]), &[REMOTE_GET_URL], false);
                         if p.operands.len() != 1 || !rest.first().is_some_and(|a| a.is("get-url")) {
@@ -464,6 +505,7 @@ impl Walker<'_> {
                 if !rest.first().is_some_and(|a| a.is("list")) {
                     return None;
                 }
+                offset = 1;
                 let p = options::parse(rest.get(1..).unwrap_or(&[]), &[WORKTREE_LIST], true);
                 if !p.operands.is_empty() {
                     return None;
@@ -472,6 +514,7 @@ impl Walker<'_> {
             }
             "stash" => match rest.first().and_then(|a| a.lit.as_deref()) {
                 Some("list") => {
+                    offset = 1;
                     let p = options::parse(rest.get(1..).unwrap_or(&[]), &[REV, DIFF], false);
                     let out = diff_output(&p, false);
                     (p, out)
@@ -479,6 +522,7 @@ impl Walker<'_> {
                 Some("show") => {
                     // Untracked files kept in the stash are shown only on request
                     // (`-u`, `--include-untracked`, `--only-untracked`: not in the table).
+                    offset = 1;
                     let p =
                         options::parse(rest.get(1..).unwrap_or(&[]), &[DIFF, STASH_SHOW], false);
                     // Here `-u` is `--include-untracked`, not the diff's `-u` (patch).
@@ -503,7 +547,14 @@ impl Walker<'_> {
         if !self.values_ok(sub, &p) {
             return None;
         }
-        Some(out)
+        Some(Form {
+            output: out,
+            value_words: p
+                .value_words
+                .iter()
+                .map(|(i, n)| (i + offset, n.clone()))
+                .collect(),
+        })
     }
 
     /// `git config` in its reading forms: `--get NAME`, `--get-all NAME`, `--get-regexp RE`,
@@ -628,32 +679,61 @@ impl Walker<'_> {
         self.not_read_only();
     }
 
-    /// Checks one argument of a git call as a path git may read or write.
-    fn check_operand(&mut self, sub: &str, a: &Arg, names_only: bool) {
+    /// Checks one argument of a git call as a path git may read or write. `strict`: values
+    /// attached to options count as paths too (the call is not a known read-only form).
+    fn check_operand(&mut self, a: &Arg, names_only: bool, strict: bool) {
         let Some(l) = a.lit.as_deref() else {
             self.facts.dynamic = true;
             self.not_read_only();
             self.skeleton_check(a, !names_only);
             return;
         };
-        // Values attached to options still name files: `-L1,1:.env`, `-O/etc/x`,
-        // `--contents=~/.ssh/id_rsa`.
-        let text = if l.starts_with("--") {
+        // Values attached to options: `-L1,1:.env`, `-O/etc/x`, `--contents=~/.ssh/id_rsa`.
+        let (name, value) = if l.starts_with("--") {
             match l.split_once('=') {
-                Some((_, v)) => v,
+                Some((n, v)) => (n.to_string(), v),
                 None => return,
             }
         } else if let Some(short) = l.strip_prefix('-') {
             let mut cs = short.chars();
-            cs.next();
+            let first = cs.next();
             let v = cs.as_str();
             if v.is_empty() {
                 return;
             }
-            v
+            (first.map(|c| format!("-{c}")).unwrap_or_default(), v)
         } else {
-            l
+            self.check_path(l, names_only);
+            return;
         };
+        if strict {
+            self.check_path(value, names_only);
+        } else {
+            self.check_value(&name, &Arg::literal(value), names_only);
+        }
+    }
+
+    /// The value of an option of a read-only form: text, except `-L`'s file.
+    fn check_value(&mut self, opt: &str, a: &Arg, names_only: bool) {
+        let Some(v) = a.lit.as_deref() else {
+            self.facts.dynamic = true;
+            self.not_read_only();
+            return;
+        };
+        if opt == "-L" {
+            // `-L START,END:FILE`, `-L :FUNCNAME:FILE`, `-L /REGEX/,+N:FILE`.
+            let file = v.rsplit_once(':').map_or(v, |(_, f)| f);
+            self.check_path(file, names_only);
+        } else if path_candidates(v)
+            .iter()
+            .any(|c| self.ctx.classify(self.cfg, c).secret)
+        {
+            // `--grep=.env` reads nothing, but names a secret.
+            self.facts.secret_mention = true;
+        }
+    }
+
+    fn check_path(&mut self, text: &str, names_only: bool) {
         for candidate in path_candidates(text) {
             let class = self.ctx.classify_pathspec(self.cfg, &candidate);
             if class.secret && !class.glob && !names_only {
@@ -668,7 +748,6 @@ impl Walker<'_> {
                 self.facts.outside_workspace = true;
                 self.not_read_only();
             }
-            let _ = sub;
         }
     }
 

@@ -30,6 +30,9 @@ pub(super) struct Parsed<'a> {
     /// Operands before `--` (revisions or paths) and after it (paths only).
     pub operands: Vec<&'a Arg>,
     pub after_dashdash: Vec<&'a Arg>,
+    /// Words taken as the value of the option before them (`-n 5`, `-L 1,5:x`): index in the
+    /// parsed arguments, and the option's name.
+    pub value_words: Vec<(usize, String)>,
     /// Something the table does not know, or a word whose value is unknown: the reason.
     pub unknown: Option<String>,
 }
@@ -107,6 +110,7 @@ pub(super) fn parse<'a>(args: &'a [Arg], table: &[&[&str]], bundle: bool) -> Par
                 }),
                 (Some(Arity::Required), None) => match args.get(i) {
                     Some(next) => {
+                        p.value_words.push((i, name.clone()));
                         i += 1;
                         if next.lit.is_none() {
                             p.unknown.get_or_insert_with(|| {
@@ -168,6 +172,7 @@ pub(super) fn parse<'a>(args: &'a [Arg], table: &[&[&str]], bundle: bool) -> Par
                             value: Some(rest.to_string()),
                         });
                     } else if let Some(next) = args.get(i) {
+                        p.value_words.push((i, name.clone()));
                         i += 1;
                         if next.lit.is_none() {
                             p.unknown.get_or_insert_with(|| {
@@ -418,6 +423,14 @@ pub(super) const DIFF: &[&str] = &[
 pub(super) const LOG_ONLY: &[&str] = &["-L=", "--full-diff"];
 
 pub(super) const DIFF_ONLY: &[&str] = &["--cached", "--staged", "--merge-base"];
+
+pub(super) const DIFF_TREE: &[&str] = &["--no-commit-id", "--always", "-v"];
+
+pub(super) const CHERRY: &[&str] = &["-v", "--abbrev=?"];
+
+pub(super) const SYMBOLIC_REF: &[&str] = &["-q", "--quiet", "--short", "--no-recurse", "--recurse"];
+
+pub(super) const CHECK_ATTR: &[&str] = &["-a", "--all", "--cached", "-z", "--source="];
 
 pub(super) const STATUS: &[&str] = &[
     "-s",

@@ -253,4 +253,8 @@ fn git_fixture(home: &Path) {
         home,
         &["config", "diff.external", "touch /tmp/assent-pwned"],
     );
+    // A file named like an option: `git diff *.md` here hands git `--output=README.md`.
+    let opt = fx.join("optfile");
+    git_repo(home, &opt, &[("README.md", "hello\n")]);
+    write(&opt.join("--output=README.md"), "");
 }

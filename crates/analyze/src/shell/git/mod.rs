@@ -204,8 +204,17 @@ impl Walker<'_> {
         let rest = args.get(i + 1..).unwrap_or(&[]);
         self.network_and_destructive(&sub, rest);
 
-        // The read-only form, if this call is one.
-        let form = self.read_only_form(&sub, rest);
+        // The read-only form, if this call is one. A glob before `--` that can expand to a
+        // file named like an option (`--output=README.md`) hands git that option.
+        let glob_option = rest
+            .iter()
+            .take_while(|a| !a.is("--"))
+            .any(|a| self.glob_may_be_option(a));
+        let form = if glob_option {
+            None
+        } else {
+            self.read_only_form(&sub, rest)
+        };
         let names_only = matches!(
             sub.as_str(),
             "check-ignore" | "ls-files" | "ls-tree" | "rev-parse" | "status" | "config"
@@ -244,7 +253,7 @@ impl Walker<'_> {
         }
         let output = form.map_or(Output::Names, |f| f.output);
         match &discovery {
-            Discovery::NotExamined | Discovery::None => {}
+            Discovery::NotExamined => {}
             Discovery::Unknown(why) => {
                 self.facts.not_understood(format!(
                     "git repository cannot be examined exactly: {}",
@@ -306,12 +315,32 @@ impl Walker<'_> {
                 }
             }
         }
+        if sub == "diff"
+            && rest
+                .iter()
+                .take_while(|a| !a.is("--"))
+                .any(|a| a.is("--no-index"))
+        {
+            // Two directories are compared file by file: a recursive read of each.
+            let dirs: Vec<&Arg> = rest
+                .iter()
+                .filter(|a| !a.starts_with("-"))
+                .filter(|a| {
+                    a.lit.as_deref().is_none_or(|l| {
+                        !self.cfg.resolve_symlinks || self.ctx.absolute(self.cfg, l).is_dir()
+                    })
+                })
+                .collect();
+            if !dirs.is_empty() {
+                self.recursive_read_with(&dirs, false);
+            }
+        }
         if sub == "grep" {
             let p = options::parse(rest, &[options::GREP], true);
             if p.has("--untracked") || p.has("--no-index") || p.has("--no-exclude-standard") {
                 // Untracked files are read too: judge it as a recursive read from here.
                 self.recursive_read_with(&[], false);
-            } else if matches!(discovery, Discovery::None) {
+            } else if matches!(&discovery, Discovery::Found(r) if r.no_repo) {
                 // Outside a repository `git grep` may fall back to reading every file.
                 self.recursive_read_with(&[], false);
             }
@@ -336,7 +365,12 @@ impl Walker<'_> {
                 (p, out)
             }
             "diff" => {
-                let p = parsed(&[DIFF, DIFF_ONLY], false);
+                let p = parsed(&[DIFF, DIFF_ONLY, &["--no-index"]], false);
+                // `--no-index` compares two paths (files or trees) outside any repository's
+                // view: exactly two, each judged as a read (below).
+                if p.has("--no-index") && p.operands.len() + p.after_dashdash.len() != 2 {
+                    return None;
+                }
                 let out = diff_output(&p, true);
                 (p, out)
             }

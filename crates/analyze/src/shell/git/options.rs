@@ -84,14 +84,6 @@ pub(super) fn parse<'a>(args: &'a [Arg], table: &[&[&str]], bundle: bool) -> Par
             dashdash = true;
             continue;
         }
-        if a.glob && l.starts_with(['*', '?', '[']) {
-            // The shell expands it before git sees it: a matching file named `--output=x`
-            // becomes an option.
-            p.unknown
-                .get_or_insert_with(|| format!("the glob `{l}` could expand to an option"));
-            p.operands.push(a);
-            continue;
-        }
         if l == "-" || !l.starts_with('-') {
             p.operands.push(a);
             continue;

@@ -142,6 +142,8 @@ pub(super) struct Repo {
     pub problems: Vec<String>,
     /// The user's home, for `~` in configuration values.
     pub home: PathBuf,
+    /// No repository was found: only the system and global configuration apply.
+    pub no_repo: bool,
 }
 
 #[derive(Debug)]
@@ -149,8 +151,6 @@ pub(super) enum Discovery {
     /// Without file-system access nothing is examined (the analysis is then a pure function of
     /// the command text).
     NotExamined,
-    /// No repository: git refuses to run (except `diff --no-index`, judged by its paths).
-    None,
     Found(Box<Repo>),
     /// git would use something this analysis cannot follow exactly.
     Unknown(String),
@@ -273,27 +273,27 @@ pub(super) fn discover(
         }
     }
     let Some((gitdir, worktree)) = found else {
-        if skipped.is_empty() {
-            return Discovery::None;
-        }
+        // No repository: git still reads the system and global configuration (`git diff
+        // --no-index`, `git config --get`, `git grep --no-index`), and the configuration of
+        // any `.git` directory skipped on the way is judged too.
         let mut problems = Vec::new();
         let mut entries = Vec::new();
         let mut module_entries = Vec::new();
+        user_config(cfg, &mut entries, &mut problems);
         for s in &skipped {
             read_config_file(cfg, &s.join("config"), 0, &mut entries, &mut problems);
             read_module_configs(cfg, s, &mut module_entries, &mut problems);
         }
+        let first = skipped.first();
         return Discovery::Found(Box::new(Repo {
-            gitdir: skipped.first().cloned().unwrap_or_default(),
-            commondir: skipped.first().cloned().unwrap_or_default(),
-            worktree: skipped
-                .first()
-                .and_then(|g| g.parent())
-                .map(Path::to_path_buf),
+            gitdir: first.cloned().unwrap_or_default(),
+            commondir: first.cloned().unwrap_or_default(),
+            worktree: first.and_then(|g| g.parent()).map(Path::to_path_buf),
             entries,
             module_entries,
             problems,
             home: cfg.home.clone(),
+            no_repo: first.is_none(),
         }));
     };
     let gitdir = real(&gitdir);
@@ -325,21 +325,7 @@ pub(super) fn discover(
         }
     }
     let mut entries = Vec::new();
-    for s in SYSTEM_CONFIGS {
-        read_config_file(cfg, Path::new(s), 0, &mut entries, &mut problems);
-    }
-    let xdg = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .unwrap_or_else(|| cfg.home.join(".config"));
-    read_config_file(cfg, &xdg.join("git/config"), 0, &mut entries, &mut problems);
-    read_config_file(
-        cfg,
-        &cfg.home.join(".gitconfig"),
-        0,
-        &mut entries,
-        &mut problems,
-    );
+    user_config(cfg, &mut entries, &mut problems);
     read_config_file(
         cfg,
         &commondir.join("config"),
@@ -373,6 +359,7 @@ pub(super) fn discover(
         module_entries,
         problems,
         home: cfg.home.clone(),
+        no_repo: false,
     }))
 }
 
@@ -409,6 +396,19 @@ fn read_module_configs(
             }
         }
     }
+}
+
+/// The system, XDG and global configuration files, in git's order.
+fn user_config(cfg: &Compiled, entries: &mut Vec<config::Entry>, problems: &mut Vec<String>) {
+    for s in SYSTEM_CONFIGS {
+        read_config_file(cfg, Path::new(s), 0, entries, problems);
+    }
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .unwrap_or_else(|| cfg.home.join(".config"));
+    read_config_file(cfg, &xdg.join("git/config"), 0, entries, problems);
+    read_config_file(cfg, &cfg.home.join(".gitconfig"), 0, entries, problems);
 }
 
 /// Reads one configuration file and every file it includes (`include.path`,
@@ -610,6 +610,7 @@ impl Repo {
             None => Some(self.commondir.join("hooks")),
         };
         match hooks {
+            _ if self.no_repo => {}
             Some(h) if h.join("post-index-change").exists() => {
                 out.push(format!(
                     "the hook `{}` runs when the index is written",
@@ -692,6 +693,9 @@ impl Repo {
     /// Whether a stash exists (it may keep untracked files, `.env` included, in a commit of
     /// its own that no index lists).
     pub fn has_stash(&self) -> bool {
+        if self.no_repo {
+            return false;
+        }
         self.commondir.join("refs/stash").exists()
             || self.commondir.join("logs/refs/stash").exists()
             || match std::fs::read_to_string(self.commondir.join("packed-refs")) {
@@ -717,6 +721,9 @@ impl Repo {
 
     /// The tracked entries of the index (`Ok(vec![])` when there is no index yet).
     pub fn index(&self) -> Result<Vec<index::Entry>, String> {
+        if self.no_repo {
+            return Ok(Vec::new());
+        }
         let path = self.gitdir.join("index");
         let Ok(meta) = std::fs::metadata(&path) else {
             return Ok(Vec::new());

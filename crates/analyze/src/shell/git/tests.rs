@@ -179,6 +179,8 @@ fn plain_repository_reads_are_read_only_and_real_git_runs_nothing() {
         "git diff --output=README.md",
         "git diff --outp=README.md",
         "git diff --no-index /etc/passwd README.md",
+        "git diff --no-index README.md",
+        "git diff --no-index a b c",
         "git grep -O/tmp/x hello",
         "git grep --open-files-in-pager hello",
         "git grep -f /etc/passwd",
@@ -205,12 +207,66 @@ fn plain_repository_reads_are_read_only_and_real_git_runs_nothing() {
         "git worktree add ../x",
         "git reflog expire --all",
         "git log -- ':(icase)readme.md'",
-        "git diff *.md",
         "GIT_DIR=/tmp/x git status",
         "GIT_CONFIG_GLOBAL=/tmp/x git status",
     ] {
         assert!(!f.read_only(&ws, cmd), "{cmd} should not be read-only");
     }
+}
+
+#[test]
+fn diff_no_index_is_judged_by_its_paths_and_the_user_configuration() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    write(&ws.join("a/x.txt"), "1\n");
+    write(&ws.join("b/x.txt"), "2\n");
+    write(&ws.join("README.md"), "r\n");
+    // No repository here: the user's configuration still applies.
+    assert!(f.read_only(&ws, "git diff --no-index a/x.txt b/x.txt"));
+    assert!(f.read_only(&ws, "git diff --no-index a b"));
+    write(&ws.join("b/.env"), "API_KEY=x\n");
+    assert!(!f.read_only(&ws, "git diff --no-index a b"));
+    assert!(
+        f.facts(&ws, "git diff --no-index README.md b/.env")
+            .secret_read
+    );
+    assert!(!f.read_only(&ws, "git diff --no-index README.md ../outside.txt"));
+    write(&f.home.join(".gitconfig"), "[diff]\n\texternal = sh\n");
+    assert!(!f.read_only(&ws, "git diff --no-index a/x.txt README.md"));
+    assert!(!f.read_only(&ws, "git config --get user.name"));
+    std::fs::remove_file(f.home.join(".gitconfig")).expect("rm");
+    assert!(f.read_only(&ws, "git config --get user.name"));
+}
+
+#[test]
+fn a_glob_that_expands_to_an_option_is_not_read_only() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(
+        &f.home,
+        &ws,
+        &[("README.md", "hello\n"), ("NOTES.md", "n\n")],
+    );
+    write(&ws.join("NOTES.md"), "changed\n");
+    assert!(f.read_only(&ws, "git diff *.md"));
+    write(&ws.join("--output=README.md"), "");
+    assert!(!f.read_only(&ws, "git diff *.md"));
+    assert!(!f.read_only(&ws, "git log -p *"));
+    assert!(f.read_only(&ws, "git log -p -- *.md"));
+    // What the shell really hands git: README.md is overwritten with the diff.
+    let out = Command::new("sh")
+        .args(["-c", "git diff *.md"])
+        .current_dir(&ws)
+        .env("HOME", &f.home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("sh runs");
+    assert!(out.status.success());
+    let readme = std::fs::read_to_string(ws.join("README.md")).expect("read");
+    assert!(
+        readme.contains("diff --git"),
+        "README.md was overwritten: {readme}"
+    );
 }
 
 #[test]

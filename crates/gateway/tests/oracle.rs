@@ -323,6 +323,7 @@ use std::io::Read as _;
 /// One system call from the trace (unfinished/resumed pairs joined).
 #[derive(Debug)]
 struct Call {
+    pid: String,
     name: String,
     args: Vec<String>,
     ret: String,
@@ -367,6 +368,7 @@ fn parse_trace(text: &str) -> Vec<Call> {
         };
         let ret = full[eq + 3..].trim().to_string();
         calls.push(Call {
+            pid: pid.to_string(),
             name,
             args: split_args(inner),
             ret,
@@ -471,10 +473,25 @@ fn under(path: &str, dir: &Path) -> bool {
     path == d || path.starts_with(&format!("{d}/"))
 }
 
-/// Everything the run did that an allowed command must not do.
+/// Everything the run did that an allowed command must not do, each as
+/// `PROGRAM: KIND — detail`: the part before ` — ` is the class, which is what
+/// `tests/oracle-pending.jsonl` lists (one entry per class, not per command line).
 fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<String> {
     let mut v = BTreeSet::new();
     let calls = parse_trace(&run.trace);
+    // Which program each process runs: inherited on fork, replaced on exec.
+    let mut prog_of: BTreeMap<String, String> = BTreeMap::new();
+    // A child's first calls can be printed before its parent's clone returns, so parents
+    // are known from the whole trace first.
+    let parent_of: BTreeMap<String, String> = calls
+        .iter()
+        .filter(|c| matches!(c.name.as_str(), "clone" | "clone3" | "fork" | "vfork"))
+        .map(|c| {
+            let child: String = c.ret.chars().take_while(char::is_ascii_digit).collect();
+            (child, c.pid.clone())
+        })
+        .collect();
+    let all = programs.iter().cloned().collect::<Vec<_>>().join("+");
     let private_tmp = |p: &str| p.starts_with("/tmp/") && !under(p, &fx.root);
     let is_secret = |p: &str| {
         fx.secret_paths.iter().any(|s| under(p, s))
@@ -496,7 +513,16 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
     for c in &calls {
         let arg = |i: usize| c.args.get(i).map(String::as_str).unwrap_or("");
         let ok = !c.ret.starts_with('-') && c.ret != "?";
+        let me = prog_of
+            .get(&c.pid)
+            .or_else(|| parent_of.get(&c.pid).and_then(|p| prog_of.get(p)))
+            .cloned()
+            .unwrap_or_else(|| "bash".into());
         match c.name.as_str() {
+            "clone" | "clone3" | "fork" | "vfork" if ok => {
+                let child: String = c.ret.chars().take_while(char::is_ascii_digit).collect();
+                prog_of.entry(child).or_insert_with(|| me.clone());
+            }
             "open" | "openat" | "openat2" | "creat" => {
                 let (dir, path, flags) = match c.name.as_str() {
                     "open" => (None, arg(0), arg(1)),
@@ -513,16 +539,16 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
                 // The sandbox can turn it off with GIT_OPTIONAL_LOCKS=0.
                 let git_index = named.ends_with("/.git/index.lock");
                 if writes && !git_index && !private_tmp(&named) && !named.starts_with("/dev/") {
-                    v.insert(format!("writes {named} ({})", c.ret));
+                    v.insert(format!("{me}: writes — {named} ({})", c.ret));
                 }
                 // O_PATH names a file without opening its content (nss, path walks).
                 if ok && !flags.contains("O_PATH") {
                     // strace -y shows the file actually opened, after every symlink.
                     let real = fd_path(&c.ret).unwrap_or(named.clone());
                     if is_secret(&real) || is_secret(&named) {
-                        v.insert(format!("opens secret {real}"));
+                        v.insert(format!("{me}: opens a secret — {real}"));
                     } else if !is_system(&real) && !under(&real, &fx.ws) {
-                        v.insert(format!("opens outside the workspace {real}"));
+                        v.insert(format!("{me}: opens outside the workspace — {real}"));
                     }
                 }
             }
@@ -546,7 +572,7 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
                 let named = named.or(dir).unwrap_or_else(|| "?".into());
                 let git_index = named.ends_with("/.git/index.lock");
                 if !git_index && !private_tmp(&named) && !named.starts_with("/dev/") {
-                    v.insert(format!("{} {named} ({})", c.name, c.ret));
+                    v.insert(format!("{me}: {} — {named} ({})", c.name, c.ret));
                 }
             }
             "execve" | "execveat" => {
@@ -556,10 +582,11 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
                 let Some(path) = unquote(arg(0)) else {
                     continue;
                 };
+                let base = path.rsplit('/').next().unwrap_or(&path).to_string();
+                prog_of.insert(c.pid.clone(), base.clone());
                 if std::mem::take(&mut first_exec) {
                     continue; // bash -c, the harness's own shell
                 }
-                let base = path.rsplit('/').next().unwrap_or(&path).to_string();
                 let base = match base.as_str() {
                     // git re-executes itself from its exec path.
                     _ if path.contains("/git-core/") && base == "git" => "git".to_string(),
@@ -569,17 +596,19 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
                     continue;
                 }
                 if !programs.contains(&base) {
-                    v.insert(format!("executes {path} (not in facts.programs)"));
+                    v.insert(format!(
+                        "{me}: executes {base} — {path}, not in facts.programs"
+                    ));
                 }
             }
             "socket" if !arg(0).contains("AF_UNIX") && !arg(0).contains("AF_LOCAL") => {
-                v.insert(format!("opens a network socket {}", arg(0)));
+                v.insert(format!("{me}: opens a network socket — {}", arg(0)));
             }
             "connect" | "sendto" | "sendmsg" | "bind" => {
                 let a = c.args.join(", ");
                 let nscd = a.contains("/var/run/nscd/socket") || a.contains("/run/nscd/socket");
                 if a.contains("sa_family=") && !nscd {
-                    v.insert(format!("{} {}", c.name, arg(1)));
+                    v.insert(format!("{me}: {} — {}", c.name, arg(1)));
                 }
             }
             _ => {}
@@ -587,11 +616,13 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
     }
     for (name, bytes) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
         if String::from_utf8_lossy(bytes).contains(MARKER) {
-            v.insert(format!("prints a planted secret on {name}"));
+            v.insert(format!("{all}: prints a planted secret — on {name}"));
         }
     }
     if run.timed_out {
-        v.insert("did not finish in 10 s (endless or blocking)".into());
+        v.insert(format!(
+            "{all}: does not finish — in 10 s (endless or blocking)"
+        ));
     }
     v.into_iter().collect()
 }
@@ -958,21 +989,36 @@ fn grep_argv(fx: &Fixture, input: &Value) -> Option<Vec<String>> {
     Some(argv)
 }
 
-/// Names of mismatches already reported and awaiting an analyser fix.
+/// Classes (`PROGRAM: KIND`) of mismatches already reported and awaiting an analyser fix:
+/// every line of `tests/oracle-pending.jsonl` lists its `classes`.
 fn pending() -> HashSet<String> {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/oracle-pending.jsonl");
     std::fs::read_to_string(p)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .map(|c| {
-            let input = &c["input"];
-            input["tool_input"]["command"]
-                .as_str()
-                .map(str::to_string)
-                .unwrap_or_else(|| input["tool_input"].to_string())
+        .flat_map(|c| {
+            c["classes"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|x| x.as_str().map(str::to_string))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
         })
         .collect()
+}
+
+/// The class of an analyser panic: the program it was judging.
+fn panic_class(cmd: &str) -> String {
+    let first = cmd.split_whitespace().next().unwrap_or("");
+    format!("analyser panics: {first}")
+}
+
+/// The class of a violation: what comes before ` — `.
+fn class_of(v: &str) -> String {
+    v.split(" — ").next().unwrap_or(v).to_string()
 }
 
 struct Case {
@@ -984,29 +1030,21 @@ struct Case {
 }
 
 /// A corpus line for a mismatch, in the corpus's /home/dev terms.
-fn corpus_line(fx: &Fixture, case: &Case, why: &[String]) -> String {
+fn corpus_line(fx: &Fixture, case: &Case, why_list: &[String]) -> String {
     let home = fx.home.display().to_string();
     let input = case.input.to_string().replace(&home, "/home/dev");
     let input: Value = serde_json::from_str(&input).unwrap_or(Value::Null);
-    let mut why = why.join("; ").replace(&home, "~");
+    let mut why = why_list.join("; ").replace(&home, "~");
     why.truncate(300);
+    let classes: BTreeSet<String> = why_list.iter().map(|w| class_of(w)).collect();
     json!({
         "name": format!("oracle-{}", case.name),
         "expect": "not_allow",
-        "why": format!("oracle: allowed, but run for real it {why}"),
+        "why": format!("oracle: allowed, but run for real: {why}"),
+        "classes": classes,
         "input": input,
     })
     .to_string()
-}
-
-/// What identifies a case across runs: its command or tool input, in /home/dev terms (the
-/// fixture's directory differs every run).
-fn key_of(fx: &Fixture, case: &Case) -> String {
-    let key = case.input["tool_input"]["command"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| case.input["tool_input"].to_string());
-    key.replace(&fx.home.display().to_string(), "/home/dev")
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -1054,7 +1092,7 @@ fn report(fx: &Fixture, what: &str, cases: &[Case], found: &[(usize, Vec<String>
     for (i, why) in found {
         let Some(case) = cases.get(*i) else { continue };
         let line = corpus_line(fx, case, why);
-        if pending.contains(&key_of(fx, case)) {
+        if why.iter().all(|w| pending.contains(&class_of(w))) {
             known += 1;
         } else {
             new.push(line.clone());
@@ -1168,12 +1206,13 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
     let pending = pending();
     let new_panics: Vec<String> = panics
         .iter()
-        .filter(|c| !pending.contains(&c.replace(&fx.home.display().to_string(), "/home/dev")))
+        .filter(|c| !pending.contains(&panic_class(c)))
         .map(|c| {
             json!({
                 "name": "oracle-panic",
                 "expect": "not_allow",
                 "why": "oracle: the analyser panics on this command",
+                "classes": [panic_class(c)],
                 "input": {"tool_name": "Bash", "tool_input": {"command": c},
                           "cwd": "/home/dev/project", "hook_event_name": "PreToolUse",
                           "session_id": "oracle"},
@@ -1329,9 +1368,9 @@ fn oracle_sees_secret_reads_writes_execs_and_network() {
             "`{cmd}`: expected a violation containing {expect:?}, got {v:?}"
         );
     };
-    check("cat notes-hl.txt", &cat, "opens secret");
-    check("cat envlink", &cat, "opens secret");
-    check("cat sshlink/id_rsa", &cat, "opens secret");
+    check("cat notes-hl.txt", &cat, "opens a secret");
+    check("cat envlink", &cat, "opens a secret");
+    check("cat sshlink/id_rsa", &cat, "opens a secret");
     check("cat outlink/notes.txt", &cat, "opens outside the workspace");
     check("echo > README.md", &none, "writes");
     check("cat README.md", &none, "executes");

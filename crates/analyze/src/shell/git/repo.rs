@@ -144,6 +144,8 @@ pub(super) struct Repo {
     pub home: PathBuf,
     /// No repository was found: only the system and global configuration apply.
     pub no_repo: bool,
+    /// The index, read once.
+    index_cache: std::cell::OnceCell<Result<Vec<index::Entry>, String>>,
 }
 
 #[derive(Debug)]
@@ -294,6 +296,7 @@ pub(super) fn discover(
             problems,
             home: cfg.home.clone(),
             no_repo: first.is_none(),
+            index_cache: Default::default(),
         }));
     };
     let gitdir = real(&gitdir);
@@ -360,6 +363,7 @@ pub(super) fn discover(
         problems,
         home: cfg.home.clone(),
         no_repo: false,
+        index_cache: Default::default(),
     }))
 }
 
@@ -721,6 +725,10 @@ impl Repo {
 
     /// The tracked entries of the index (`Ok(vec![])` when there is no index yet).
     pub fn index(&self) -> Result<Vec<index::Entry>, String> {
+        self.index_cache.get_or_init(|| self.read_index()).clone()
+    }
+
+    fn read_index(&self) -> Result<Vec<index::Entry>, String> {
         if self.no_repo {
             return Ok(Vec::new());
         }

@@ -676,3 +676,49 @@ fn partial_clones_and_stashes_with_untracked_files() {
         assert!(!f.read_only(&full, cmd), "{cmd}");
     }
 }
+
+#[test]
+fn index_versions_and_object_formats_git_writes_are_read() {
+    let f = Fixture::new();
+    for (dir, init) in [
+        ("v2", &["init", "-q", "-b", "main"][..]),
+        (
+            "sha256",
+            &["init", "-q", "-b", "main", "--object-format=sha256"][..],
+        ),
+    ] {
+        for version in ["2", "3", "4"] {
+            let ws = f.home.join(format!("{dir}-{version}"));
+            std::fs::create_dir_all(&ws).expect("mkdir");
+            git(&ws, &f.home, init);
+            for (name, text) in [
+                ("src/deep/dir/a.rs", "x\n"),
+                ("src/deep/dir/b.rs", "y\n"),
+                ("src/deep/other/c.rs", "z\n"),
+                ("README.md", "r\n"),
+            ] {
+                write(&ws.join(name), text);
+                git(&ws, &f.home, &["add", name]);
+            }
+            git(&ws, &f.home, &["commit", "-qm", "init"]);
+            // Version 3 is written only when an entry has extended flags (intent-to-add).
+            write(&ws.join("src/deep/dir/new.rs"), "n\n");
+            git(&ws, &f.home, &["add", "-N", "src/deep/dir/new.rs"]);
+            git(&ws, &f.home, &["update-index", "--index-version", version]);
+            let facts = f.facts(&ws, "git log -p");
+            assert!(
+                facts.read_only,
+                "{dir} index v{version}: {:?}",
+                facts.salient()
+            );
+            write(&ws.join("config/.env"), "K=v\n");
+            git(&ws, &f.home, &["add", "-f", "config/.env"]);
+            git(&ws, &f.home, &["update-index", "--index-version", version]);
+            assert!(
+                !f.read_only(&ws, "git log -p"),
+                "{dir} index v{version}: the tracked .env is seen"
+            );
+            assert!(f.facts(&ws, "git grep K").secret_read);
+        }
+    }
+}

@@ -121,7 +121,7 @@ fn every_program_has_a_table_with_known_kinds() {
     for p in &catalog {
         for o in &p.options {
             assert!(
-                ["none", "required", "optional"].contains(&o.arity),
+                ["none", "required", "optional", "two"].contains(&o.arity),
                 "{:?}",
                 o
             );

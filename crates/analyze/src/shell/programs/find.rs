@@ -97,6 +97,28 @@ impl Walker<'_> {
         if i == 0 {
             self.read_path(&Arg::literal("."), false);
         }
+        let roots: Vec<Arg> = match args.get(..i) {
+            Some(r) if !r.is_empty() => r.to_vec(),
+            _ => vec![Arg::literal(".")],
+        };
+        if roots.iter().any(|r| self.glob_may_be_option(r)) {
+            self.not_read_only();
+        }
+        // `-exec` reads the files found: with a single `-name` and no alternatives, only
+        // files matching it.
+        let names: Vec<&str> = args
+            .iter()
+            .zip(args.iter().skip(1))
+            .filter(|(a, _)| a.is("-name") || a.is("-iname"))
+            .filter_map(|(_, v)| v.lit.as_deref())
+            .collect();
+        let alternatives = args
+            .iter()
+            .any(|a| a.is("-o") || a.is("-or") || a.is(",") || a.is("!") || a.is("-not"));
+        let only: Option<String> = match names.as_slice() {
+            [one] if !alternatives => Some((*one).to_string()),
+            _ => None,
+        };
         while i < args.len() {
             let a = &args[i];
             let Some(l) = a.lit.as_deref() else {
@@ -107,13 +129,21 @@ impl Walker<'_> {
             };
             match l {
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                    self.not_read_only();
-                    self.facts.wrapper = true;
                     let end = args[i + 1..]
                         .iter()
                         .position(|a| a.is(";") || a.is("+"))
                         .map(|p| i + 1 + p)
                         .unwrap_or(args.len());
+                    let raw_inner = args.get(i + 1..end).unwrap_or(&[]);
+                    if matches!(l, "-exec" | "-execdir")
+                        && end < args.len()
+                        && self.read_only_exec(raw_inner, &roots, only.as_deref())
+                    {
+                        i = end + 1;
+                        continue;
+                    }
+                    self.not_read_only();
+                    self.facts.wrapper = true;
                     let inner: Vec<Arg> = args[i + 1..end]
                         .iter()
                         .map(|a| {
@@ -150,6 +180,18 @@ impl Walker<'_> {
                     i += 1;
                 }
                 l if NO_VALUE.contains(&l) => i += 1,
+                "-printf" => {
+                    // `\033` in the format makes an escape byte at run time.
+                    match args.get(i + 1).and_then(|a| a.lit.as_deref()) {
+                        Some(f) if super::grammar::format_safe(f) => {}
+                        Some(_) => {
+                            self.not_read_only();
+                            self.facts.hidden_text = true;
+                        }
+                        None => self.not_read_only(),
+                    }
+                    i += 2;
+                }
                 l if ONE_VALUE.contains(&l) => {
                     if l == "-newer" || l == "-anewer" || l == "-cnewer" || l == "-samefile" {
                         if let Some(f) = args.get(i + 1) {
@@ -179,5 +221,36 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// `find … -exec CMD … {} +` where CMD is an allowlisted program and `{}` stands alone:
+    /// judged as CMD over the roots, plus a recursive read of the roots (limited to `only`).
+    /// Returns false (and judges nothing) when that does not apply.
+    fn read_only_exec(&mut self, inner: &[Arg], roots: &[Arg], only: Option<&str>) -> bool {
+        let Some(program) = inner.first().and_then(|a| a.lit.as_deref()) else {
+            return false;
+        };
+        if program.contains('/') || super::table::find(program).is_none() {
+            return false;
+        }
+        if inner.iter().any(|a| {
+            a.lit
+                .as_deref()
+                .is_none_or(|l| l.contains("{}") && l != "{}")
+        }) {
+            return false;
+        }
+        let mut argv: Vec<Arg> = Vec::new();
+        for a in inner {
+            if a.is("{}") {
+                argv.extend(roots.iter().cloned());
+            } else {
+                argv.push(a.clone());
+            }
+        }
+        self.exec(argv, Stdin::Terminal);
+        let refs: Vec<&Arg> = roots.iter().collect();
+        self.recursive_read_only(&refs, false, only);
+        true
     }
 }

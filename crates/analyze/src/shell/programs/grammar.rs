@@ -24,6 +24,8 @@ pub enum Arity {
     Required,
     /// A value attached only (`--color[=WHEN]`, `-w[N]`): the next word is never it.
     Optional,
+    /// Two values in the next two words (`jq --arg NAME VALUE`); the second is judged.
+    Two,
 }
 
 /// What an option's value is, or what the option does.
@@ -74,6 +76,8 @@ pub enum Operands {
     Metadata,
     /// The first is the pattern (unless an option gave one); the rest are files read.
     PatternThenContent,
+    /// The first is the pattern; the rest are directories whose names are listed (`fd`).
+    PatternThenNames,
 }
 
 /// How a program reads its words.
@@ -149,6 +153,14 @@ pub const fn recurse(names: &'static [&'static str]) -> Opt {
         names,
         arity: Arity::None,
         value: Value::Recurse,
+    }
+}
+/// An option followed by two words (`--arg NAME VALUE`); `value` judges the second.
+pub const fn two(names: &'static [&'static str], value: Value) -> Opt {
+    Opt {
+        names,
+        arity: Arity::Two,
+        value,
     }
 }
 /// An option that takes no value and is not read-only.
@@ -307,6 +319,22 @@ pub fn parse(p: &Program, args: &[Arg]) -> Result<Parsed, ParseError> {
             };
             let (o, spelled) = find_long(p, &format!("--{name}"))?;
             let value = match (o.arity, attached) {
+                (Arity::Two, _) => {
+                    if attached.is_some() || args.get(i + 1).is_none() {
+                        return Err(ParseError::MissingValue(l.into()));
+                    }
+                    // The first word (a name) is judged as plain text.
+                    out.used.push(Used {
+                        opt: Opt {
+                            value: Value::Plain,
+                            ..o
+                        },
+                        name: spelled,
+                        value: args.get(i).cloned(),
+                    });
+                    i += 2;
+                    args.get(i - 1).cloned()
+                }
                 (Arity::None, Some(_)) => return Err(ParseError::UnexpectedValue(l.into())),
                 (Arity::None, None) | (Arity::Optional, None) => None,
                 (_, Some(v)) => Some(Arg::literal(v)),
@@ -342,6 +370,8 @@ pub fn parse(p: &Program, args: &[Arg]) -> Result<Parsed, ParseError> {
             let rest = body.get(k + c.len_utf8()..).unwrap_or("");
             let value = match o.arity {
                 Arity::None => None,
+                // Two-value options are long only.
+                Arity::Two => return Err(ParseError::Unknown(format!("-{c}"))),
                 Arity::Required | Arity::Optional if p.style == Style::NextWord => {
                     let v = args
                         .get(i)
@@ -385,6 +415,9 @@ pub fn parse(p: &Program, args: &[Arg]) -> Result<Parsed, ParseError> {
 fn word_option(p: &Program, l: &str, args: &[Arg], i: &mut usize) -> Result<Used, ParseError> {
     let exact = all_options(p).find_map(|o| o.names.iter().find(|n| **n == l).map(|n| (*o, *n)));
     if let Some((o, name)) = exact {
+        if o.arity == Arity::Two {
+            return Err(ParseError::Unknown(l.to_string()));
+        }
         let value = if o.arity == Arity::Required {
             let v = args
                 .get(*i)

@@ -143,7 +143,7 @@ impl Walker<'_> {
                 self.text_operands(name, &operands);
                 Vec::new()
             }
-            Operands::PatternThenContent if !pattern_given => {
+            Operands::PatternThenContent | Operands::PatternThenNames if !pattern_given => {
                 if let Some(p) = operands.first() {
                     self.mention(p);
                 }

@@ -11,7 +11,9 @@ mod awk;
 mod builtins;
 mod find;
 pub(crate) mod grammar;
+mod jq;
 mod judge;
+mod queries;
 mod secret_cli;
 mod sed;
 pub(crate) mod table;
@@ -22,6 +24,7 @@ mod coreutils_text;
 mod files;
 mod grep;
 mod ls;
+mod modern;
 mod sysinfo;
 mod text;
 
@@ -259,6 +262,13 @@ impl Walker<'_> {
         }
         if argv.len() == 2 && self.version_or_help(&name, &argv[1]) {
             return;
+        }
+        if let Some((grammar, rest)) = queries::find(&name, &argv[1..]) {
+            // `npm ls`, `pip list`, `go version`: a read-only subcommand with its own grammar.
+            if !self.funcs.iter().any(|f| f == &name) {
+                self.judge(&name, grammar, rest, &stdin);
+                return;
+            }
         }
         if secret_cli::reads_secret(&name, &argv[1..]) {
             // `vault kv get`, `aws secretsmanager get-secret-value`, `op read`: the output is

@@ -9,11 +9,20 @@ const TABLES: &[&[Program]] = &[
     super::coreutils_text::PROGRAMS,
     super::files::PROGRAMS,
     super::grep::PROGRAMS,
+    super::jq::PROGRAMS,
     super::ls::PROGRAMS,
+    super::modern::PROGRAMS,
     super::sed::PROGRAMS,
     super::sysinfo::PROGRAMS,
     super::text::PROGRAMS,
 ];
+
+fn all() -> impl Iterator<Item = &'static Program> {
+    TABLES
+        .iter()
+        .flat_map(|t| t.iter())
+        .chain(super::queries::QUERIES.iter().map(|q| &q.grammar))
+}
 
 /// The grammar of an allowlisted program.
 pub(crate) fn find(name: &str) -> Option<&'static Program> {
@@ -51,9 +60,7 @@ pub struct ProgramInfo {
 
 /// The whole allowlist, for generators of program × option × operand combinations.
 pub fn allowlist_catalog() -> Vec<ProgramInfo> {
-    TABLES
-        .iter()
-        .flat_map(|t| t.iter())
+    all()
         .map(|p| {
             let common: &[_] = if p.gnu_common { GNU_COMMON } else { &[] };
             ProgramInfo {
@@ -68,6 +75,7 @@ pub fn allowlist_catalog() -> Vec<ProgramInfo> {
                             Arity::None => "none",
                             Arity::Required => "required",
                             Arity::Optional => "optional",
+                            Arity::Two => "two",
                         },
                         value: match o.value {
                             Value::Plain => "plain",
@@ -93,6 +101,7 @@ pub fn allowlist_catalog() -> Vec<ProgramInfo> {
                     Operands::Content => "content",
                     Operands::Metadata => "metadata",
                     Operands::PatternThenContent => "pattern-then-content",
+                    Operands::PatternThenNames => "pattern-then-names",
                 },
                 max_operands: p.max_operands,
                 numeric_option: p.numeric_option,

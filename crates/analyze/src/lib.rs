@@ -9,10 +9,12 @@
 //! symlinks of paths that exist (so that a link inside the workspace pointing outside is
 //! outside) and, for `kill PID`, the name of that process; both can be switched off.
 
+mod client_tools;
 mod config;
 mod env;
 mod glob_meet;
 mod paths;
+mod secrets;
 mod shell;
 mod tools;
 mod view;
@@ -23,6 +25,9 @@ pub use paths::PathClass;
 pub use shell::{allowlist_catalog, OptionInfo, ProgramInfo};
 
 use assent_core::{Action, Facts, Kind};
+
+/// Tools whose shell this crate models: Claude Code's Bash.
+const SHELL_TOOLS: &[&str] = &["Bash"];
 
 /// A compiled analyzer: build once from configuration, reuse for every action.
 #[derive(Debug, Clone)]
@@ -52,8 +57,23 @@ impl Analyzer {
         match action.kind {
             Kind::Shell => {
                 match action.input_str("command") {
-                    Some(cmd) => shell::analyze(&self.cfg, &ctx, cmd, &mut facts),
+                    Some(cmd) => {
+                        shell::analyze(&self.cfg, &ctx, cmd, &mut facts);
+                        // A network program's literal arguments leave the machine: a
+                        // credential in them (`curl -H 'Authorization: Bearer …'`) is sent.
+                        if facts.network {
+                            for kind in secrets::find(cmd) {
+                                facts.credential_outbound.insert(kind.to_string());
+                            }
+                        }
+                    }
                     None => facts.not_understood("shell action without a string `command`"),
+                }
+                // The read-only shell allowlist models the agent shells this crate knows; a
+                // tool this crate does not know, labelled `shell` by its caller, may run the
+                // command anywhere and anyhow: its `kind` never buys a more permissive reading.
+                if !SHELL_TOOLS.contains(&action.tool.as_str()) {
+                    facts.read_only = false;
                 }
                 // Fields an executor might honour beside the command (`cwd`, `env`, `argv`,
                 // `shell`) change what runs: only Claude Code's Bash fields are understood.
@@ -69,6 +89,9 @@ impl Analyzer {
                 }
             }
             _ => tools::analyze(&self.cfg, &ctx, action, &mut facts),
+        }
+        if facts.network && action.kind == Kind::CodeExec {
+            tools::outbound_credentials(&action.input, &mut facts);
         }
         scan_hidden(&action.input, &mut facts);
         if let Some(summary) = &action.summary {

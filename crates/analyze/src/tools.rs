@@ -31,8 +31,10 @@ const PATH_KEYS: &[&str] = &[
 ];
 
 /// Path-like strings in a JSON input: values under path-ish keys, and any string value that
-/// looks like an absolute, home-relative or dot-relative path.
-fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
+/// looks like an absolute, home-relative or dot-relative path. A value under a path key that
+/// cannot be judged as a path (a newline, a URL, 4,096+ bytes) is never dropped silently:
+/// `dropped` is set, and the caller treats the input as not understood.
+fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool, dropped: &mut bool) {
     match v {
         Value::String(s) => {
             let looks = s.starts_with('/')
@@ -40,11 +42,16 @@ fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
                 || s.starts_with("./")
                 || s.starts_with("../")
                 || s == "~";
-            if (key_is_path || looks) && !s.contains('\n') && s.len() < 4096 && !s.contains("://") {
+            let judgeable = !s.contains(['\n', '\r', '\0']) && s.len() < 4096 && !s.contains("://");
+            if (key_is_path || looks) && judgeable {
                 out.push(s.clone());
+            } else if key_is_path {
+                *dropped = true;
             }
         }
-        Value::Array(a) => a.iter().for_each(|x| path_strings(x, out, key_is_path)),
+        Value::Array(a) => a
+            .iter()
+            .for_each(|x| path_strings(x, out, key_is_path, dropped)),
         Value::Object(o) => {
             for (k, x) in o {
                 let k = k.to_ascii_lowercase();
@@ -52,10 +59,53 @@ fn path_strings(v: &Value, out: &mut Vec<String>, key_is_path: bool) {
                     x,
                     out,
                     PATH_KEYS.contains(&k.as_str()) || k.ends_with("_path") || k.ends_with("path"),
+                    dropped,
                 );
             }
         }
         _ => {}
+    }
+}
+
+/// Claude Code's file-writing tools and the field each writes: their paths go through the
+/// client's own normalisation (trim, `~`, lexical `..`) before they are judged.
+fn client_write_field(tool: &str) -> Option<&'static str> {
+    match tool {
+        "Write" | "Edit" | "MultiEdit" => Some("file_path"),
+        "NotebookEdit" => Some("notebook_path"),
+        _ => None,
+    }
+}
+
+/// Credentials carried by an outgoing request's strings (keys included), by kind.
+pub(crate) fn outbound_credentials(v: &Value, facts: &mut Facts) {
+    let mut stack = vec![v];
+    let mut budget: usize = 1024 * 1024;
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::String(s) => {
+                let take = s.len().min(budget);
+                budget -= take;
+                let text = s.get(..take).unwrap_or(s);
+                for kind in crate::secrets::find(text) {
+                    facts.credential_outbound.insert(kind.to_string());
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(o) => {
+                for (k, x) in o {
+                    for kind in crate::secrets::find(k) {
+                        facts.credential_outbound.insert(kind.to_string());
+                    }
+                    stack.push(x);
+                }
+            }
+            _ => {}
+        }
+        if budget == 0 {
+            facts.not_understood("outgoing request too large to check for credentials");
+            break;
+        }
     }
 }
 
@@ -81,9 +131,16 @@ fn is_writing_name(tool: &str) -> bool {
 pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mut Facts) {
     let input = &action.input;
     match action.kind {
+        Kind::FileRead if crate::client_tools::models(&action.tool) => {
+            crate::client_tools::analyze(cfg, ctx, &action.tool, input, facts);
+        }
         Kind::FileRead => {
             let mut paths = Vec::new();
-            path_strings(input, &mut paths, false);
+            let mut dropped = false;
+            path_strings(input, &mut paths, false, &mut dropped);
+            if dropped {
+                facts.not_understood("a path field that cannot be judged as a path");
+            }
             if let Some(p) = input.get("pattern").and_then(Value::as_str) {
                 // Glob's pattern names files; Grep's pattern is a regex, not a path.
                 if action.tool.eq_ignore_ascii_case("glob") {
@@ -209,7 +266,24 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
         }
         Kind::FileWrite | Kind::FileDelete => {
             let mut paths = Vec::new();
-            path_strings(input, &mut paths, false);
+            let mut dropped = false;
+            path_strings(input, &mut paths, false, &mut dropped);
+            if let Some(field) = client_write_field(&action.tool) {
+                // The client writes where its normalisation says; judge that path too.
+                match input.get(field).and_then(Value::as_str) {
+                    Some(raw) => match crate::client_tools::client_path(cfg, ctx, raw) {
+                        Ok(p) => {
+                            paths.push(p.display().to_string());
+                            dropped = false;
+                        }
+                        Err(e) => facts.not_understood(e),
+                    },
+                    None => facts.not_understood(format!("{} names no `{field}`", action.tool)),
+                }
+            }
+            if dropped {
+                facts.not_understood("a path field that cannot be judged as a path");
+            }
             if paths.is_empty() {
                 facts.not_understood("file action names no path");
             }
@@ -233,6 +307,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
         }
         Kind::Http => {
             facts.network = true;
+            outbound_credentials(input, facts);
             for key in ["url", "uri", "endpoint", "href"] {
                 if let Some(u) = input.get(key).and_then(Value::as_str) {
                     match url::Url::parse(u) {
@@ -260,12 +335,18 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 .to_string();
             facts.mcp_tool = tool.to_string();
             let writes = is_writing_name(tool);
+            outbound_credentials(input.get("arguments").unwrap_or(&Value::Null), facts);
             let mut paths = Vec::new();
+            let mut dropped = false;
             path_strings(
                 input.get("arguments").unwrap_or(&Value::Null),
                 &mut paths,
                 false,
+                &mut dropped,
             );
+            if dropped {
+                facts.not_understood("a path field that cannot be judged as a path");
+            }
             for p in &paths {
                 let class = ctx.classify(cfg, p);
                 facts.paths.insert(class.path.clone());
@@ -404,7 +485,11 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
         }
         Kind::Shell | Kind::Other => {
             let mut paths = Vec::new();
-            path_strings(input, &mut paths, false);
+            let mut dropped = false;
+            path_strings(input, &mut paths, false, &mut dropped);
+            if action.kind == Kind::Other {
+                facts.read_only = !dropped && crate::client_tools::bookkeeping_is_private(&action.tool, input);
+            }
             for p in &paths {
                 let class = ctx.classify(cfg, p);
                 if class.secret {

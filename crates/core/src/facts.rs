@@ -58,6 +58,10 @@ pub struct Facts {
     /// The action would change Assent itself or the agent's hook configuration: its home,
     /// policy, database, `.claude/settings*.json`, `~/.claude.json`, or its processes.
     pub guard_tamper: bool,
+    /// Kinds of live-looking credentials (`GitHub token`, `private key`; never the values) that
+    /// an outgoing request would carry: a WebFetch URL, a search query, MCP arguments, a
+    /// network program's arguments.
+    pub credential_outbound: BTreeSet<String>,
 
     // --- environment
     /// The whole environment would be printed (`env`, `printenv`, `set`, `export -p`).

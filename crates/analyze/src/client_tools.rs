@@ -239,13 +239,7 @@ pub(crate) fn models(tool: &str) -> bool {
 
 /// Facts of a read tool call. Sets `read_only` only when every path the client will open is
 /// understood exactly and none of it is a secret or outside the workspace.
-pub(crate) fn analyze(
-    cfg: &Compiled,
-    ctx: &PathCtx,
-    tool: &str,
-    input: &Value,
-    facts: &mut Facts,
-) {
+pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, tool: &str, input: &Value, facts: &mut Facts) {
     let mut ok = true;
     let Some(obj) = input.as_object() else {
         facts.not_understood("read tool input is not an object");
@@ -260,7 +254,10 @@ pub(crate) fn analyze(
         ok = false;
     }
     match tool {
-        "Read" | "NotebookRead" | "str_replace_based_edit_tool" | "str_replace_editor"
+        "Read"
+        | "NotebookRead"
+        | "str_replace_based_edit_tool"
+        | "str_replace_editor"
         | "text_editor" => {
             if !matches!(tool, "Read" | "NotebookRead")
                 && input.get("command").and_then(Value::as_str) != Some("view")
@@ -415,7 +412,10 @@ fn grep(cfg: &Compiled, ctx: &PathCtx, input: &Value, facts: &mut Facts) -> bool
             return false;
         }
     }
-    if globs.iter().any(|g| !g.starts_with('!') && targets_secret(cfg, g)) {
+    if globs
+        .iter()
+        .any(|g| !g.starts_with('!') && targets_secret(cfg, g))
+    {
         facts.secret_mention = true;
         ok = false;
     }
@@ -707,7 +707,13 @@ pub(crate) fn bookkeeping_is_private(tool: &str, input: &Value) -> bool {
         "TaskGet" => obj.keys().all(|k| k == "taskId"),
         "TaskList" => obj.is_empty(),
         "TaskUpdate" => {
-            const PRIVATE: &[&str] = &["taskId", "status", "activeForm", "addBlocks", "addBlockedBy"];
+            const PRIVATE: &[&str] = &[
+                "taskId",
+                "status",
+                "activeForm",
+                "addBlocks",
+                "addBlockedBy",
+            ];
             obj.keys().all(|k| PRIVATE.contains(&k.as_str()))
                 && match obj.get("status") {
                     None => true,
@@ -728,7 +734,10 @@ mod tests {
     #[test]
     fn grep_globs_split_like_the_client() {
         assert_eq!(split_grep_globs("*.rs,*.md"), vec!["*.rs", "*.md"]);
-        assert_eq!(split_grep_globs("*.{rs,md} !*.lock"), vec!["*.{rs,md}", "!*.lock"]);
+        assert_eq!(
+            split_grep_globs("*.{rs,md} !*.lock"),
+            vec!["*.{rs,md}", "!*.lock"]
+        );
         assert_eq!(split_grep_globs(" a ,, b\n"), vec!["a", "b"]);
     }
 

@@ -249,6 +249,22 @@ pub const DEFAULT_SECRETS: &[&str] = &[
 ];
 
 pub const DEFAULT_GUARDS: &[&str] = &[
+    // What Claude Code runs or loads without asking: the shell snapshot and session-env
+    // scripts it sources before every Bash command, skills, agents, commands, plugins, MCP
+    // server definitions (names checked against the 2.1.197 CLI). `CLAUDE_CONFIG_DIR` is
+    // added by the caller (gateway `Locations::perimeter`).
+    "~/.claude/shell-snapshots",
+    "~/.claude/shell-snapshots/**",
+    "~/.claude/session-env",
+    "~/.claude/session-env/**",
+    "~/.claude/skills/**",
+    "~/.claude/agents/**",
+    "~/.claude/commands/**",
+    "~/.claude/plugins/**",
+    "**/.claude/skills/**",
+    "**/.claude/agents/**",
+    "**/.claude/commands/**",
+    "**/.mcp.json",
     "**/.claude/settings*.json",
     "~/.claude.json",
     "~/.claude/settings*.json",

@@ -33,7 +33,10 @@ const RULES: &[(&str, &str)] = &[
         "GitHub token",
         r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b",
     ),
-    ("GitHub fine-grained token", r"\bgithub_pat_[A-Za-z0-9_]{60,255}"),
+    (
+        "GitHub fine-grained token",
+        r"\bgithub_pat_[A-Za-z0-9_]{60,255}",
+    ),
     ("GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
     ("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     (
@@ -61,7 +64,10 @@ const RULES: &[(&str, &str)] = &[
     ),
     ("DigitalOcean token", r"\bdo[por]_v1_[a-f0-9]{64}\b"),
     ("Shopify token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
-    ("Doppler token", r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}"),
+    (
+        "Doppler token",
+        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}",
+    ),
     ("Vault token", r"\bhvs\.[A-Za-z0-9_-]{90,}"),
     ("Azure storage key", r"AccountKey=[A-Za-z0-9+/]{80,}={0,2}"),
     (
@@ -74,7 +80,8 @@ const RULES: &[(&str, &str)] = &[
 const ASSIGNMENT: &str = r#"(?i)(?:password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|bearer|token)["']?\s*(?:[:=]|:=|=>)\s*["']?([A-Za-z0-9+/=_.~!@#$%^&*-]{12,})"#;
 
 /// `Authorization: Bearer …` / `Basic …` headers.
-const AUTH_HEADER: &str = r"(?i)authorization\s*[:=]\s*(?:bearer|basic|token)\s+([A-Za-z0-9+/=_.~-]{16,})";
+const AUTH_HEADER: &str =
+    r"(?i)authorization\s*[:=]\s*(?:bearer|basic|token)\s+([A-Za-z0-9+/=_.~-]{16,})";
 
 fn rules() -> &'static [Rule] {
     static RULES_C: OnceLock<Vec<Rule>> = OnceLock::new();
@@ -124,8 +131,23 @@ fn entropy(s: &str) -> f64 {
 fn placeholder(v: &str) -> bool {
     let l = v.to_ascii_lowercase();
     [
-        "example", "changeme", "change_me", "your_", "your-", "xxxx", "****", "placeholder",
-        "dummy", "redacted", "sample", "12345678", "abcdefgh", "password", "secret", "${", "{{",
+        "example",
+        "changeme",
+        "change_me",
+        "your_",
+        "your-",
+        "xxxx",
+        "****",
+        "placeholder",
+        "dummy",
+        "redacted",
+        "sample",
+        "12345678",
+        "abcdefgh",
+        "password",
+        "secret",
+        "${",
+        "{{",
     ]
     .iter()
     .any(|p| l.contains(p))
@@ -205,12 +227,21 @@ mod tests {
     #[test]
     fn known_formats_are_found() {
         let cases = [
-            (k(&["-----BEGIN OPENSSH ", "PRIVATE KEY-----\nb3Blbn"]), "private key"),
+            (
+                k(&["-----BEGIN OPENSSH ", "PRIVATE KEY-----\nb3Blbn"]),
+                "private key",
+            ),
             (k(&["-----BEGIN RSA ", "PRIVATE KEY-----"]), "private key"),
             (k(&["id = AKIA", "Q3EGRIQTZ7VK5W2M"]), "AWS access key id"),
-            (k(&["token: ghp_", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"]), "GitHub token"),
+            (
+                k(&["token: ghp_", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"]),
+                "GitHub token",
+            ),
             (k(&["xoxb-", "730192846573-Zq8LmN4pR7tV2w"]), "Slack token"),
-            (k(&["sk_live_", "4eC39HqLyjWDarjtT1zdp7dc"]), "Stripe live key"),
+            (
+                k(&["sk_live_", "4eC39HqLyjWDarjtT1zdp7dc"]),
+                "Stripe live key",
+            ),
             (
                 k(&["sk-ant-api03-", "Zx9_k2LmQ4rT7vW1yB3nP5sD8fG0hJ6kL"]),
                 "Anthropic API key",
@@ -219,15 +250,34 @@ mod tests {
                 k(&["sk-proj-", "Ab12Cd34Ef56Gh78Ij90Kl12Mn34Op56Qr78St90Uv12"]),
                 "OpenAI API key",
             ),
-            (k(&["AIza", "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"]), "Google API key"),
             (
-                k(&["eyJhbGciOiJIUzI1NiJ9", ".eyJzdWIiOiIxMjM0NTY3ODkwIn0", ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"]),
+                k(&["AIza", "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"]),
+                "Google API key",
+            ),
+            (
+                k(&[
+                    "eyJhbGciOiJIUzI1NiJ9",
+                    ".eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+                    ".dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                ]),
                 "JSON web token",
             ),
-            (k(&["DB_PASSWORD=", "h7Gq2mZx9LpR4tVw"]), "credential assignment"),
-            (k(&["\"api_key\": \"", "9f8e7d6c5b4a3F2E1D0C\""]), "credential assignment"),
-            (k(&["Authorization: Bearer ", "a8F3kL9mQ2xZ7pR4tV6w"]), "authorization header"),
-            (k(&["postgres://app:", "s3cr3tPw@db.internal:5432/app"]), "password in a URL"),
+            (
+                k(&["DB_PASSWORD=", "h7Gq2mZx9LpR4tVw"]),
+                "credential assignment",
+            ),
+            (
+                k(&["\"api_key\": \"", "9f8e7d6c5b4a3F2E1D0C\""]),
+                "credential assignment",
+            ),
+            (
+                k(&["Authorization: Bearer ", "a8F3kL9mQ2xZ7pR4tV6w"]),
+                "authorization header",
+            ),
+            (
+                k(&["postgres://app:", "s3cr3tPw@db.internal:5432/app"]),
+                "password in a URL",
+            ),
         ];
         for (text, name) in cases {
             let got = find(&text);
@@ -251,7 +301,11 @@ mod tests {
             "sk-this-is-not-a-key",
             "let access_token = get_token(&client);",
         ] {
-            assert!(find(text).is_empty(), "false positive on {text:?}: {:?}", find(text));
+            assert!(
+                find(text).is_empty(),
+                "false positive on {text:?}: {:?}",
+                find(text)
+            );
         }
     }
 

@@ -488,7 +488,8 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
             let mut dropped = false;
             path_strings(input, &mut paths, false, &mut dropped);
             if action.kind == Kind::Other {
-                facts.read_only = !dropped && crate::client_tools::bookkeeping_is_private(&action.tool, input);
+                facts.read_only =
+                    !dropped && crate::client_tools::bookkeeping_is_private(&action.tool, input);
             }
             for p in &paths {
                 let class = ctx.classify(cfg, p);

@@ -122,8 +122,30 @@ impl Engine {
     }
 }
 
+/// Directories that hold the system's own programs: a PATH entry before the first of them can
+/// shadow any program (or the hook) by name.
+const SYSTEM_BIN_DIRS: &[&str] = &["/usr/bin", "/bin", "/usr/sbin", "/sbin"];
+
+/// What under Claude Code's configuration directory changes what runs: settings (hooks),
+/// the shell snapshot and session-env scripts sourced before every Bash command, skills,
+/// agents, commands, plugins and hooks (names checked against the 2.1.197 CLI).
+const CLAUDE_CONFIG_GUARDS: &[&str] = &[
+    "settings.json",
+    "settings.local.json",
+    ".claude.json",
+    "shell-snapshots",
+    "session-env",
+    "skills",
+    "agents",
+    "commands",
+    "plugins",
+    "hooks",
+];
+
 impl Locations {
-    /// From the environment: `$HOME`, and `$ASSENT_HOME` or `~/.assent`.
+    /// From the environment: `$HOME`, and `$ASSENT_HOME` or `~/.assent` (made absolute: a
+    /// relative home would follow whatever directory the hook runs in), plus the guard's
+    /// perimeter (see [`Locations::perimeter`]).
     pub fn from_env(assent_home: Option<&Path>) -> Locations {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
@@ -132,10 +154,84 @@ impl Locations {
             .map(Path::to_path_buf)
             .or_else(|| std::env::var_os("ASSENT_HOME").map(PathBuf::from))
             .unwrap_or_else(|| home.join(".assent"));
+        let assent_home = std::path::absolute(&assent_home).unwrap_or(assent_home);
         Locations {
             home,
             assent_home,
-            extra_guards: Vec::new(),
+            extra_guards: Self::perimeter(
+                std::env::current_exe().ok().as_deref(),
+                std::env::var_os("PATH").as_deref(),
+                std::env::var_os("CLAUDE_CONFIG_DIR").as_deref(),
+            ),
+        }
+    }
+
+    /// Paths whose change would disarm or bypass the guard: the hook's own binary and its
+    /// directory (a missing or broken hook lets Claude Code run the tool), every directory on
+    /// PATH before the system's program directories (a file there shadows allowlisted
+    /// programs), and what under `CLAUDE_CONFIG_DIR` changes what runs. Relative PATH entries
+    /// follow the working directory and cannot be named here.
+    pub fn perimeter(
+        exe: Option<&Path>,
+        path: Option<&std::ffi::OsStr>,
+        claude_config_dir: Option<&std::ffi::OsStr>,
+    ) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Some(exe) = exe.filter(|e| e.is_absolute()) {
+            out.push(exe.to_path_buf());
+            if let Some(dir) = exe.parent().filter(|d| *d != Path::new("/")) {
+                out.push(dir.to_path_buf());
+            }
+        }
+        if let Some(path) = path {
+            for dir in std::env::split_paths(path) {
+                if SYSTEM_BIN_DIRS.iter().any(|s| dir == Path::new(s)) {
+                    break;
+                }
+                if dir.is_absolute() && dir != Path::new("/") && !out.contains(&dir) {
+                    out.push(dir);
+                }
+            }
+        }
+        if let Some(dir) = claude_config_dir.map(PathBuf::from) {
+            if let Ok(dir) = std::path::absolute(&dir) {
+                out.extend(CLAUDE_CONFIG_GUARDS.iter().map(|n| dir.join(n)));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod perimeter_tests {
+    use super::*;
+
+    #[test]
+    fn path_entries_before_the_system_dirs_are_guarded() {
+        let p = Locations::perimeter(
+            Some(Path::new("/opt/assent/bin/assent")),
+            Some(std::ffi::OsStr::new(
+                "/home/dev/.local/bin:relative/bin:/usr/local/bin:/usr/bin:/home/dev/late/bin",
+            )),
+            Some(std::ffi::OsStr::new("/cfg/claude")),
+        );
+        for want in [
+            "/opt/assent/bin/assent",
+            "/opt/assent/bin",
+            "/home/dev/.local/bin",
+            "/usr/local/bin",
+            "/cfg/claude/settings.json",
+            "/cfg/claude/shell-snapshots",
+            "/cfg/claude/session-env",
+            "/cfg/claude/skills",
+        ] {
+            assert!(
+                p.contains(&PathBuf::from(want)),
+                "{want} missing from {p:?}"
+            );
+        }
+        for not in ["/home/dev/late/bin", "relative/bin", "/usr/bin"] {
+            assert!(!p.contains(&PathBuf::from(not)), "{not} guarded: {p:?}");
         }
     }
 }

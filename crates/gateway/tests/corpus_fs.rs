@@ -97,6 +97,42 @@ fn fixture(home: &Path) {
     std::fs::hard_link(ws.join(".env"), ws.join("app/[id]/data.json")).expect("link");
     std::fs::create_dir_all(ws.join("app/[link]")).expect("mkdir");
     symlink(home.join(".ssh/id_rsa"), ws.join("app/[link]/page.tsx")).expect("symlink");
+    tools_fixture(home, &ws);
+}
+
+/// Files for tests/corpus-fs/tools.jsonl: credentials by content, glob characters in names,
+/// hard links, a gitignored `.env`, and a symlink that `..` climbs out of lexically.
+fn tools_fixture(home: &Path, ws: &Path) {
+    // Credential-shaped values are assembled here so that no source file holds one.
+    let gh = ["ghp_", "R4nd0mT3stT0k3nN0tR3alQ9w8e7r6t5y4u3i2"].concat();
+    write(
+        &ws.join("tk/settings.py"),
+        &format!("DEBUG = True\nGITHUB = '{gh}'\n"),
+    );
+    write(&ws.join("tk/clean.py"), "DEBUG = True\n");
+    let jwt = [
+        "eyJhbGciOiJIUzI1NiJ9",
+        ".eyJzdWIiOiJxMnc5In0",
+        ".Qm7kP2vR8sT4wX6yZ1aB3cD5eF7gH9jK",
+    ]
+    .concat();
+    write(
+        &ws.join("docs/auth.md"),
+        &format!("Send `{jwt}` as the bearer.\n"),
+    );
+    write(&ws.join("app/[slug]/page.tsx"), "export default 1\n");
+    symlink(home.join(".ssh"), ws.join("app/[sshdir]")).expect("symlink");
+    write(&ws.join("svc/.gitignore"), ".env\n");
+    write(&ws.join("svc/.env"), "API_KEY=abc\n");
+    write(&ws.join("svc/main.go"), "package main\n");
+    write(&ws.join("notes/a.md"), "notes\n");
+    write(&ws.join("notes/b.txt"), "text\n");
+    write(&ws.join("notes/.env"), "API_KEY=abc\n");
+    std::fs::create_dir_all(ws.join("hl")).expect("mkdir");
+    std::fs::hard_link(home.join(".ssh/id_rsa"), ws.join("hl/notes.txt")).expect("hard link");
+    std::fs::create_dir_all(ws.join("deepx/y/z")).expect("mkdir");
+    write(&ws.join("deepx/y/z/f.txt"), "x\n");
+    symlink(ws.join("deepx/y/z"), ws.join("zlink")).expect("symlink");
 }
 
 #[test]

@@ -35,22 +35,28 @@ pub fn run(loc: &Locations, args: InitArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Ok)
 }
 
-fn hook_command(loc: &Locations) -> String {
+/// The hook command, with absolute paths only: Claude Code runs it from the agent's working
+/// directory, so a relative binary or home would follow the agent wherever it `cd`s.
+fn hook_command(loc: &Locations) -> anyhow::Result<String> {
     let exe = std::env::current_exe()
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|_| "assent".into());
+        .map_err(|e| anyhow::anyhow!("cannot find Assent's own binary: {e}"))?;
+    let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
+    let home = std::path::absolute(&loc.assent_home)?;
+    if !exe.is_absolute() || !home.is_absolute() {
+        anyhow::bail!("the hook command needs absolute paths");
+    }
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
-    format!(
+    Ok(format!(
         "{} --home {} hook claude-code --max-wait {HOOK_MAX_WAIT_S}",
-        quote(&exe),
-        quote(&loc.assent_home.display().to_string())
-    )
+        quote(&exe.display().to_string()),
+        quote(&home.display().to_string())
+    ))
 }
 
 fn claude_code(loc: &Locations, settings: Option<&std::path::Path>) -> anyhow::Result<Exit> {
     let entry = json!({
         "matcher": "*",
-        "hooks": [{"type": "command", "command": hook_command(loc), "timeout": HOOK_TIMEOUT_S}]
+        "hooks": [{"type": "command", "command": hook_command(loc)?, "timeout": HOOK_TIMEOUT_S}]
     });
     let Some(path) = settings else {
         println!(
@@ -103,4 +109,26 @@ fn claude_code(loc: &Locations, settings: Option<&std::path::Path>) -> anyhow::R
     std::fs::rename(&tmp, path)?;
     eprintln!("assent: added the PreToolUse hook to {}", path.display());
     Ok(Exit::Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hook_command_has_absolute_paths_only() {
+        let loc = Locations {
+            home: "/home/dev".into(),
+            assent_home: ".assent".into(),
+            extra_guards: Vec::new(),
+        };
+        let cmd = hook_command(&loc).expect("command");
+        let cwd = std::env::current_dir().expect("cwd");
+        assert!(
+            cmd.contains(&format!("--home '{}/.assent'", cwd.display())),
+            "{cmd}"
+        );
+        assert!(cmd.starts_with("'/"), "binary not absolute: {cmd}");
+        assert!(!cmd.contains("'.assent'"), "{cmd}");
+    }
 }

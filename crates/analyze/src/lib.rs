@@ -26,8 +26,9 @@ pub use shell::{allowlist_catalog, OptionInfo, ProgramInfo};
 
 use assent_core::{Action, Facts, Kind};
 
-/// Tools whose shell this crate models: Claude Code's Bash.
-const SHELL_TOOLS: &[&str] = &["Bash"];
+/// Tools whose shell this crate models: Claude Code's Bash, and `exec`, Assent's own
+/// executor (`assent exec`), which runs exactly the command it was decided on.
+const SHELL_TOOLS: &[&str] = &["Bash", "exec"];
 
 /// A compiled analyzer: build once from configuration, reuse for every action.
 #[derive(Debug, Clone)]

@@ -121,7 +121,9 @@ pub(crate) const FIELDS: &[(&str, Get)] = &[
     ("secret_read", |f| Field::Bool(f.secret_read)),
     ("secret_mention", |f| Field::Bool(f.secret_mention)),
     ("guard_tamper", |f| Field::Bool(f.guard_tamper)),
-    ("credential_outbound", |f| Field::Set(&f.credential_outbound)),
+    ("credential_outbound", |f| {
+        Field::Set(&f.credential_outbound)
+    }),
     ("env_dump", |f| Field::Bool(f.env_dump)),
     ("env_read", |f| Field::Set(&f.env_read)),
     ("env_write", |f| Field::Set(&f.env_write)),

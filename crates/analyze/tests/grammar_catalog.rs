@@ -146,3 +146,21 @@ fn every_program_has_a_table_with_known_kinds() {
     assert_eq!(find("uniq").max_operands, Some(1));
     assert_eq!(opt(find("base64"), "-o").value, "forbidden");
 }
+
+/// Prints the catalog (`cargo test -p assent-analyze --test grammar_catalog -- --ignored
+/// --nocapture dump`) for comparing with the programs' own `--help`.
+#[test]
+#[ignore]
+fn dump_catalog() {
+    for p in allowlist_catalog() {
+        for o in &p.options {
+            println!(
+                "CAT|{}|{}|{}|{}",
+                p.names[0],
+                o.names.join(","),
+                o.arity,
+                o.value
+            );
+        }
+    }
+}

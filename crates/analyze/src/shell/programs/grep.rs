@@ -156,8 +156,10 @@ pub(super) const PROGRAMS: &[Program] = &[
             flag(&["-l", "--files-with-matches"]),
             flag(&["-c", "--count"]),
             flag(&["-T", "--initial-tab"]),
-            // GNU: NUL after names. ugrep: fuzzy matching with an attached cost.
-            opt(&["-Z", "--null"], Plain),
+            // GNU: NUL after names (no value). ugrep: fuzzy matching with an attached cost.
+            // Read as GNU does, so that the rest of a cluster stays options (`-Zf.env`
+            // is `-Z -f .env` to GNU grep).
+            flag(&["-Z", "--null"]),
             req(&["-B", "--before-context"], Plain),
             req(&["-A", "--after-context"], Plain),
             req(&["-C", "--context"], Plain),

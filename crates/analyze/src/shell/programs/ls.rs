@@ -31,7 +31,9 @@ pub(super) const PROGRAMS: &[Program] = &[
             flag(&["-d", "--directory"]),
             flag(&["-D", "--dired"]),
             flag(&["-f"]),
-            opt(&["-F", "--classify"], Enum(WHEN)),
+            // `-F` takes no value; only `--classify[=WHEN]` does.
+            flag(&["-F"]),
+            opt(&["--classify"], Enum(WHEN)),
             flag(&["--file-type"]),
             req(
                 &["--format"],

@@ -250,6 +250,11 @@ fn git_fixture(home: &Path) {
             (".claude/settings.json", "{}\n"),
         ],
     );
+    // The hook settings differ from the committed ones (a person's edit): stashing,
+    // checking out or resetting the work tree would undo it.
+    write(&clean.join(".claude/settings.json"), "{\"edited\": true}\n");
+    // Local settings, untracked (`git clean -x` and `git stash -u` would remove them).
+    write(&clean.join(".claude/settings.local.json"), "{}\n");
     git(&clean, home, &["config", "uploadpack.allowFilter", "true"]);
     git(&clean, home, &["worktree", "add", "-q", "../linked"]);
     let fsmon = fx.join("fsmon");

@@ -8,6 +8,11 @@
 pub(super) struct Entry {
     pub name: String,
     pub gitlink: bool,
+    /// Stat data git recorded (low 32 bits, as git keeps them): modification time in seconds
+    /// and nanoseconds, and size.
+    pub mtime_s: u32,
+    pub mtime_ns: u32,
+    pub size: u32,
 }
 
 /// Largest index read; bigger ones are not examined (the caller assumes the worst).
@@ -47,7 +52,10 @@ pub(super) fn parse(b: &[u8], hash_len: usize) -> Result<Vec<Entry>, String> {
     let mut prev: Vec<u8> = Vec::new();
     for _ in 0..count {
         let start = at;
+        let mtime_s = u32_at(b, at + 8)?;
+        let mtime_ns = u32_at(b, at + 12)?;
         let mode = u32_at(b, at + 24)?;
+        let size = u32_at(b, at + 36)?;
         let flags = u16_at(b, at + 40 + hash_len)?;
         at += 40 + hash_len + 2;
         if version >= 3 && flags & 0x4000 != 0 {
@@ -93,6 +101,9 @@ pub(super) fn parse(b: &[u8], hash_len: usize) -> Result<Vec<Entry>, String> {
         out.push(Entry {
             name: text,
             gitlink: kind == 0o16,
+            mtime_s,
+            mtime_ns,
+            size,
         });
         prev = name;
     }
@@ -155,7 +166,10 @@ mod tests {
             parse(&e, 20),
             Ok(vec![Entry {
                 name: ".env".into(),
-                gitlink: false
+                gitlink: false,
+                mtime_s: 0,
+                mtime_ns: 0,
+                size: 0,
             }])
         );
         for n in 0..e.len() {

@@ -67,6 +67,20 @@ const WORKTREE_WRITERS: &[&str] = &[
     "init",
 ];
 
+/// Which guard files a work-tree writer can rewrite.
+#[derive(Debug, Clone, Copy)]
+enum Reach {
+    Nothing,
+    /// Untracked files (`git clean`).
+    Untracked,
+    /// Tracked files whose content differs from the index (`git stash`, `git checkout .`).
+    Modified,
+    /// Both (`git stash -u`).
+    ModifiedOrUntracked,
+    /// Any file, tracked or not (branch switches, merges, applying patches or stashes).
+    Any,
+}
+
 /// A read-only form: what it prints, and which words are option values (not operands).
 struct Form {
     output: Output,
@@ -845,6 +859,75 @@ impl Walker<'_> {
                 return;
             }
         };
+        // Which guard files this form can rewrite.
+        let positional_before_dashdash = lits
+            .iter()
+            .take_while(|l| **l != "--")
+            .filter(|l| !l.starts_with('-'))
+            .count();
+        let has_dashdash = lits.contains(&"--");
+        let reach = match sub {
+            // Untracked (and, with -x, ignored) files only.
+            "clean" => Reach::Untracked,
+            "stash" => match lits.first() {
+                Some(&("pop" | "apply" | "branch")) => Reach::Any,
+                _ if flag("-u") || flag("--include-untracked") || flag("-a") || flag("--all") => {
+                    Reach::ModifiedOrUntracked
+                }
+                // push/save: modified tracked files go back to their committed state.
+                _ => Reach::Modified,
+            },
+            // `git checkout -- paths`, `git checkout .`: from the index. With a tree-ish before
+            // `--`, or a lone operand that is not a path (a branch), anything can change.
+            "checkout" => {
+                let lone_path = !has_dashdash
+                    && positional_before_dashdash == 1
+                    && lits
+                        .iter()
+                        .find(|l| !l.starts_with('-'))
+                        .is_some_and(|l| self.ctx.absolute(self.cfg, l).exists());
+                let from_index = (has_dashdash && positional_before_dashdash == 0) || lone_path;
+                if from_index && !flag("-f") && !flag("--force") {
+                    Reach::Modified
+                } else {
+                    Reach::Any
+                }
+            }
+            "restore" => {
+                if flag("--source") || flag("-s") || lits.iter().any(|l| l.starts_with("-s")) {
+                    Reach::Any
+                } else if (flag("--staged") || flag("-S")) && !(flag("--worktree") || flag("-W")) {
+                    // The index only.
+                    Reach::Nothing
+                } else {
+                    Reach::Modified
+                }
+            }
+            "reset" => {
+                let target_head = positional_before_dashdash == 0
+                    || lits
+                        .iter()
+                        .filter(|l| !l.starts_with('-'))
+                        .all(|l| *l == "HEAD");
+                if target_head {
+                    Reach::Modified
+                } else {
+                    Reach::Any
+                }
+            }
+            _ => Reach::Any,
+        };
+        let guards: Vec<std::path::PathBuf> = guards
+            .into_iter()
+            .filter(|g| match reach {
+                Reach::Nothing => false,
+                Reach::Untracked => !g.tracked,
+                Reach::Modified => g.tracked && g.modified,
+                Reach::ModifiedOrUntracked => g.modified,
+                Reach::Any => true,
+            })
+            .map(|g| g.path)
+            .collect();
         if guards.is_empty() {
             return;
         }
@@ -1157,6 +1240,8 @@ fn ref_format_ok(v: &str) -> bool {
         "eolattr",
         "ahead-behind",
         "describe",
+        // SGR only, like `--color`.
+        "color",
     ];
     let mut rest = v;
     while let Some(pos) = rest.find('%') {

@@ -127,6 +127,16 @@ const SUSPICIOUS_SUFFIXES: &[&str] = &[
     "target", "helper", "path", "file", "exec",
 ];
 
+/// A guard file in a work tree.
+#[derive(Debug, Clone)]
+pub(super) struct GuardFile {
+    pub path: PathBuf,
+    /// Listed in the index.
+    pub tracked: bool,
+    /// Differs from what the index recorded (always true for untracked files).
+    pub modified: bool,
+}
+
 #[derive(Debug)]
 pub(super) struct Repo {
     pub gitdir: PathBuf,
@@ -757,35 +767,65 @@ impl Repo {
     }
 
     /// Guard files (`.claude/settings.json`, hooks) that a command writing the work tree could
-    /// reach: tracked in the index or present on disk under the work tree. `Err` when that
-    /// cannot be known.
-    pub fn guard_files(&self, cfg: &Compiled) -> Result<Vec<PathBuf>, String> {
+    /// reach: tracked in the index (and whether the file differs from what the index
+    /// recorded) or present on disk under the work tree. `Err` when that cannot be known.
+    pub fn guard_files(&self, cfg: &Compiled) -> Result<Vec<GuardFile>, String> {
+        use std::os::unix::fs::MetadataExt;
         let Some(wt) = &self.worktree else {
             return Ok(Vec::new());
         };
-        let mut out: Vec<PathBuf> = self
+        // A file changed in the same second the index was written may look unchanged by its
+        // stat data alone (git's "racy clean"): count it as modified.
+        let index_mtime = std::fs::metadata(self.gitdir.join("index"))
+            .map(|m| m.mtime())
+            .unwrap_or(i64::MAX);
+        let mut out: Vec<GuardFile> = self
             .index()?
             .into_iter()
-            .map(|e| wt.join(e.name))
-            .filter(|p| cfg.guards.is_match(p))
+            .filter(|e| cfg.guards.is_match(wt.join(&e.name)))
+            .map(|e| {
+                let path = wt.join(&e.name);
+                let modified = match std::fs::symlink_metadata(&path) {
+                    Ok(m) => {
+                        m.size() as u32 != e.size
+                            || m.mtime() as u32 != e.mtime_s
+                            || (e.mtime_ns != 0 && m.mtime_nsec() as u32 != e.mtime_ns)
+                            || m.mtime() >= index_mtime
+                    }
+                    Err(_) => true,
+                };
+                GuardFile {
+                    path,
+                    tracked: true,
+                    modified,
+                }
+            })
             .collect();
-        let mut stack = vec![wt.clone()];
+        // Breadth first, so that `.claude/` at the top is seen before a deep `node_modules`.
+        let mut queue = std::collections::VecDeque::from([wt.clone()]);
         let mut seen = 0usize;
-        while let Some(dir) = stack.pop() {
+        while let Some(dir) = queue.pop_front() {
             let Ok(rd) = std::fs::read_dir(&dir) else {
                 continue;
             };
             for e in rd.flatten() {
                 seen += 1;
                 if seen > 50_000 {
-                    return Err("the work tree is too large to search for guard files".into());
+                    if out.is_empty() {
+                        return Err("the work tree is too large to search for guard files".into());
+                    }
+                    return Ok(out);
                 }
                 let p = e.path();
-                if cfg.guards.is_match(&p) {
-                    out.push(p.clone());
+                if cfg.guards.is_match(&p) && !out.iter().any(|g| g.path == p) {
+                    out.push(GuardFile {
+                        path: p.clone(),
+                        tracked: false,
+                        modified: true,
+                    });
                 }
                 if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git" {
-                    stack.push(p);
+                    queue.push_back(p);
                 }
             }
         }

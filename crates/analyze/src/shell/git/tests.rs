@@ -529,26 +529,52 @@ fn writers_that_reach_a_guard_file_tamper() {
             ("src/a.rs", "x\n"),
         ],
     );
+    git(&ws, &f.home, &["branch", "other"]);
+    // Committed long ago: the index's stat data then shows the file unchanged.
+    let old = Command::new("touch")
+        .args(["-d", "2020-01-01", ".claude/settings.json"])
+        .current_dir(&ws)
+        .status()
+        .expect("touch");
+    assert!(old.success());
+    git(&ws, &f.home, &["update-index", "--refresh"]);
+    let tamper = |cmd: &str| f.facts(&ws, cmd).guard_tamper;
+    // Naming the guard file, or forms that can bring any version of it.
     for cmd in [
         "git stash -- .claude/settings.json",
         "git stash push .claude/settings.json",
         "git checkout -- .claude/settings.json",
         "git checkout HEAD .claude",
         "git restore .claude/settings.json",
+        "git restore --staged .claude/settings.json",
         "git rm .claude/settings.json",
         "git mv .claude/settings.json x",
-        "git checkout .",
-        "git checkout -- .",
+        "git update-index --assume-unchanged .claude/settings.json",
+        "git switch other",
+        "git checkout other",
+        "git checkout HEAD~0 -- .",
+        "git reset --hard other",
+        "git stash pop",
+        "git merge other",
+        "git restore --source=other .",
+        "git worktree add ../wt2",
+    ] {
+        assert!(tamper(cmd), "{cmd}: {:?}", f.facts(&ws, cmd).salient());
+    }
+    // The tracked settings are unchanged: restoring the work tree leaves them alone.
+    let unchanged = [
         "git stash",
         "git stash -u",
-        "git clean -fdx",
-        "git reset --hard",
-        "git switch other",
+        "git checkout .",
+        "git checkout -- .",
         "git restore .",
         "git restore '*.json'",
-    ] {
-        let facts = f.facts(&ws, cmd);
-        assert!(facts.guard_tamper, "{cmd}: {:?}", facts.salient());
+        "git reset --hard",
+        "git reset --hard HEAD",
+        "git clean -fdx",
+    ];
+    for cmd in unchanged {
+        assert!(!tamper(cmd), "{cmd}: {:?}", f.facts(&ws, cmd).salient());
     }
     for cmd in [
         "git checkout -- src/a.rs",
@@ -560,15 +586,25 @@ fn writers_that_reach_a_guard_file_tamper() {
         "git diff .claude/settings.json",
         "git add .claude/settings.json",
     ] {
-        let facts = f.facts(&ws, cmd);
-        assert!(!facts.guard_tamper, "{cmd}: {:?}", facts.salient());
+        assert!(!tamper(cmd), "{cmd}: {:?}", f.facts(&ws, cmd).salient());
     }
+    // A person edited the settings: every one of those would undo the edit.
+    write(&ws.join(".claude/settings.json"), "{\"edited\": true}\n");
+    for cmd in unchanged.iter().filter(|c| !c.starts_with("git clean")) {
+        assert!(tamper(cmd), "{cmd} after an edit");
+    }
+    assert!(!tamper("git checkout -- src/a.rs"));
+    assert!(
+        !tamper("git clean -fdx"),
+        "clean leaves tracked files alone"
+    );
     // Present but untracked: `git clean -x` removes it, `git stash -u` stashes it.
     let ws2 = f.home.join("project2");
     repo(&f.home, &ws2, &[("README.md", "hello\n")]);
     write(&ws2.join(".claude/settings.local.json"), "{}\n");
     assert!(f.facts(&ws2, "git clean -fdx").guard_tamper);
     assert!(f.facts(&ws2, "git stash -u").guard_tamper);
+    assert!(!f.facts(&ws2, "git stash").guard_tamper);
     assert!(!f.facts(&ws2, "git clean -fdx src").guard_tamper);
 }
 

@@ -558,6 +558,8 @@ fn writers_that_reach_a_guard_file_tamper() {
         "git merge other",
         "git restore --source=other .",
         "git worktree add ../wt2",
+        // A pathspec's `*` crosses `/`: this names `.claude/settings.json`.
+        "git restore '*.json'",
     ] {
         assert!(tamper(cmd), "{cmd}: {:?}", f.facts(&ws, cmd).salient());
     }
@@ -568,7 +570,6 @@ fn writers_that_reach_a_guard_file_tamper() {
         "git checkout .",
         "git checkout -- .",
         "git restore .",
-        "git restore '*.json'",
         "git reset --hard",
         "git reset --hard HEAD",
         "git clean -fdx",

@@ -44,6 +44,16 @@ impl Walker<'_> {
                 return;
             }
         };
+        if args.iter().any(|a| {
+            a.lit
+                .as_deref()
+                .is_some_and(|l| l.chars().any(|c| c.is_control() && c != '\n' && c != '\t'))
+        }) {
+            // `stat -f $'\e[2J'` (BSD: a format), file names printed back: a control
+            // character in any word can reach the terminal.
+            self.facts.hidden_text = true;
+            self.not_read_only();
+        }
         let mut call = Call {
             args,
             files: Vec::new(),

@@ -13,94 +13,163 @@ use std::sync::OnceLock;
 /// How much of a file is looked at before it is read.
 pub(crate) const CONTENT_LIMIT: usize = 64 * 1024;
 
+/// One credential format: the literals one of which must occur (a cheap test before any
+/// regex runs; lower-case for case-insensitive rules) and the pattern. Patterns are ASCII-only
+/// (`(?-u:\b)`, no Unicode classes) and use open-ended counts: both keep them small to build.
 struct Rule {
     name: &'static str,
-    re: Regex,
+    needles: &'static [&'static str],
+    case_insensitive: bool,
+    pattern: &'static str,
+    /// The value is in group 1 and must look live ([`looks_live`]).
+    gated: bool,
 }
 
-/// (name, pattern). Patterns anchor on the provider's fixed prefix so that ordinary text
-/// does not match; lengths follow the providers' documented formats (and gitleaks' rules).
-const RULES: &[(&str, &str)] = &[
-    (
+const fn r(name: &'static str, needles: &'static [&'static str], pattern: &'static str) -> Rule {
+    Rule {
+        name,
+        needles,
+        case_insensitive: false,
+        pattern,
+        gated: false,
+    }
+}
+
+/// Patterns anchor on the provider's fixed prefix so that ordinary text does not match;
+/// lengths follow the providers' documented formats (and gitleaks' rules).
+const RULES: &[Rule] = &[
+    // Header, a body of at least 64 characters and the footer, as gitleaks' rule: a bare
+    // header in a test or a document is not a key.
+    r(
         "private key",
-        r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----",
+        &["PRIVATE KEY"],
+        r"-----BEGIN[ A-Z0-9_-]{0,30}PRIVATE KEY(?: BLOCK)?-----[ \t\r\nA-Za-z0-9+/=:,.-]{64,}?-----END[ A-Z0-9_-]{0,30}PRIVATE KEY(?: BLOCK)?-----",
     ),
-    (
+    r(
         "AWS access key id",
-        r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b",
+        &["AKIA", "ASIA", "ABIA", "ACCA", "A3T"],
+        r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?-u:\b)",
     ),
-    (
+    r(
         "GitHub token",
-        r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,255}\b",
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        r"(?-u:\b)(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}",
     ),
-    (
+    r(
         "GitHub fine-grained token",
-        r"\bgithub_pat_[A-Za-z0-9_]{60,255}",
+        &["github_pat_"],
+        r"github_pat_[A-Za-z0-9_]{60,}",
     ),
-    ("GitLab token", r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    ("Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    (
+    r("GitLab token", &["glpat-"], r"glpat-[A-Za-z0-9_-]{20,}"),
+    r(
+        "Slack token",
+        &["xox"],
+        r"(?-u:\b)xox[abposr]-[A-Za-z0-9-]{10,}",
+    ),
+    r(
         "Slack webhook",
+        &["hooks.slack.com"],
         r"hooks\.slack\.com/(?:services|workflows)/[A-Za-z0-9+/]{20,}",
     ),
-    ("Stripe live key", r"\b(?:sk|rk)_live_[A-Za-z0-9]{20,}"),
-    ("Anthropic API key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
-    (
+    r(
+        "Stripe live key",
+        &["_live_"],
+        r"(?-u:\b)(?:sk|rk)_live_[A-Za-z0-9]{20,}",
+    ),
+    r(
+        "Anthropic API key",
+        &["sk-ant-"],
+        r"(?-u:\b)sk-ant-[A-Za-z0-9_-]{20,}",
+    ),
+    r(
         "OpenAI API key",
-        r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|\bsk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
+        &["T3BlbkFJ", "sk-proj-", "sk-svcacct-", "sk-admin-"],
+        r"(?-u:\b)sk-[A-Za-z0-9_-]{20,}T3BlbkFJ[A-Za-z0-9_-]{20,}|(?-u:\b)sk-(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,}",
     ),
-    ("Google API key", r"\bAIza[0-9A-Za-z_-]{35}"),
-    ("Google OAuth client secret", r"\bGOCSPX-[A-Za-z0-9_-]{28}"),
-    (
+    r("Google API key", &["AIza"], r"AIza[0-9A-Za-z_-]{35}"),
+    r(
+        "Google OAuth client secret",
+        &["GOCSPX-"],
+        r"GOCSPX-[A-Za-z0-9_-]{28}",
+    ),
+    r(
         "JSON web token",
-        r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
+        &["eyJ"],
+        r"(?-u:\b)eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
     ),
-    ("npm token", r"\bnpm_[A-Za-z0-9]{36}\b"),
-    ("PyPI token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
-    ("Hugging Face token", r"\bhf_[A-Za-z]{34}\b"),
-    (
+    r(
+        "npm token",
+        &["npm_"],
+        r"(?-u:\b)npm_[A-Za-z0-9]{36}(?-u:\b)",
+    ),
+    r(
+        "PyPI token",
+        &["pypi-AgEIcHlwaS5vcmc"],
+        r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}",
+    ),
+    r(
+        "Hugging Face token",
+        &["hf_"],
+        r"(?-u:\b)hf_[A-Za-z]{34}(?-u:\b)",
+    ),
+    r(
         "SendGrid key",
-        r"\bSG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}\b",
+        &["SG."],
+        r"(?-u:\b)SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?-u:\b)",
     ),
-    ("DigitalOcean token", r"\bdo[por]_v1_[a-f0-9]{64}\b"),
-    ("Shopify token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
-    (
+    r(
+        "DigitalOcean token",
+        &["_v1_"],
+        r"(?-u:\b)do[por]_v1_[a-f0-9]{64}(?-u:\b)",
+    ),
+    r(
+        "Shopify token",
+        &["shpat_", "shpca_", "shppa_", "shpss_"],
+        r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",
+    ),
+    r(
         "Doppler token",
-        r"\bdp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}",
+        &["dp."],
+        r"(?-u:\b)dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}",
     ),
-    ("Vault token", r"\bhvs\.[A-Za-z0-9_-]{90,}"),
-    ("Azure storage key", r"AccountKey=[A-Za-z0-9+/]{80,}={0,2}"),
-    (
+    r("Vault token", &["hvs."], r"(?-u:\b)hvs\.[A-Za-z0-9_-]{90,}"),
+    r(
+        "Azure storage key",
+        &["AccountKey="],
+        r"AccountKey=[A-Za-z0-9+/]{80,}",
+    ),
+    r(
         "password in a URL",
-        r"\b[a-z][a-z0-9+.-]{1,20}://[^/\s:@]{1,64}:[^/\s@]{3,128}@[A-Za-z0-9.-]+",
+        &["://"],
+        r"(?-u:\b)[a-z][a-z0-9+.-]{1,20}://[^/ \t\r\n:@]{1,64}:[^/ \t\r\n@]{3,128}@[A-Za-z0-9.-]+",
     ),
+    // `key = value` with a credential-like key; the value must look live.
+    Rule {
+        name: "credential assignment",
+        needles: &["pass", "pwd", "secret", "key", "token", "bearer"],
+        case_insensitive: true,
+        pattern: r#"(?i)(?:password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|bearer|token)["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([A-Za-z0-9+/=_.~!@#$%^&*-]{12,})"#,
+        gated: true,
+    },
+    // `Authorization: Bearer …` / `Basic …` headers.
+    Rule {
+        name: "authorization header",
+        needles: &["authorization"],
+        case_insensitive: true,
+        pattern: r"(?i)authorization[ \t]*[:=][ \t]*(?:bearer|basic|token)[ \t]+([A-Za-z0-9+/=_.~-]{16,})",
+        gated: true,
+    },
 ];
 
-/// `key = value` with a credential-like key; the value is then judged by [`looks_live`].
-const ASSIGNMENT: &str = r#"(?i)(?:password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|bearer|token)["']?\s*(?:[:=]|:=|=>)\s*["']?([A-Za-z0-9+/=_.~!@#$%^&*-]{12,})"#;
-
-/// `Authorization: Bearer …` / `Basic …` headers.
-const AUTH_HEADER: &str =
-    r"(?i)authorization\s*[:=]\s*(?:bearer|basic|token)\s+([A-Za-z0-9+/=_.~-]{16,})";
-
-fn rules() -> &'static [Rule] {
-    static RULES_C: OnceLock<Vec<Rule>> = OnceLock::new();
-    RULES_C.get_or_init(|| {
-        RULES
-            .iter()
-            .filter_map(|(name, pat)| Regex::new(pat).ok().map(|re| Rule { name, re }))
-            .collect()
-    })
-}
-
-fn assignment() -> Option<&'static Regex> {
-    static A: OnceLock<Option<Regex>> = OnceLock::new();
-    A.get_or_init(|| Regex::new(ASSIGNMENT).ok()).as_ref()
-}
-
-fn auth_header() -> Option<&'static Regex> {
-    static A: OnceLock<Option<Regex>> = OnceLock::new();
-    A.get_or_init(|| Regex::new(AUTH_HEADER).ok()).as_ref()
+/// Each rule's regex, built the first time its needle is seen.
+fn compiled(i: usize) -> Option<&'static Regex> {
+    static CELLS: OnceLock<Vec<OnceLock<Option<Regex>>>> = OnceLock::new();
+    let cells = CELLS.get_or_init(|| RULES.iter().map(|_| OnceLock::new()).collect());
+    let rule = RULES.get(i)?;
+    cells
+        .get(i)?
+        .get_or_init(|| Regex::new(rule.pattern).ok())
+        .as_ref()
 }
 
 /// Shannon entropy in bits per character.
@@ -164,40 +233,27 @@ fn looks_live(v: &str) -> bool {
 /// The names of the credential kinds found in `text` (at most a few, never the values).
 pub(crate) fn find(text: &str) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
-    let mut push = |n: &'static str| {
-        if !out.contains(&n) && out.len() < 4 {
-            out.push(n);
+    let lower = text.to_ascii_lowercase();
+    for (i, rule) in RULES.iter().enumerate() {
+        if out.len() >= 4 {
+            break;
         }
-    };
-    for r in rules() {
-        if r.re.find_iter(text).any(|m| !placeholder(m.as_str())) {
-            push(r.name);
+        let hay = if rule.case_insensitive { &lower } else { text };
+        if !rule.needles.iter().any(|n| hay.contains(n)) {
+            continue;
         }
-    }
-    for (re, name) in [
-        (assignment(), "credential assignment"),
-        (auth_header(), "authorization header"),
-    ] {
-        if let Some(re) = re {
-            if re
-                .captures_iter(text)
+        let Some(re) = compiled(i) else { continue };
+        let hit = if rule.gated {
+            re.captures_iter(text)
                 .any(|c| c.get(1).is_some_and(|m| looks_live(m.as_str())))
-            {
-                push(name);
-            }
+        } else {
+            re.find_iter(text).any(|m| !placeholder(m.as_str()))
+        };
+        if hit {
+            out.push(rule.name);
         }
     }
     out
-}
-
-/// Rules whose matches are credentials beyond doubt (a provider's own prefix, a private key);
-/// the others (a JWT, `password=`, an `Authorization` header, a password in a URL) often
-/// appear as test data and documentation.
-pub(crate) fn is_strong(name: &str) -> bool {
-    !matches!(
-        name,
-        "JSON web token" | "credential assignment" | "authorization header" | "password in a URL"
-    )
 }
 
 /// What a file holds at its start (bounded), as credential names. `None` when the file
@@ -228,10 +284,13 @@ mod tests {
     fn known_formats_are_found() {
         let cases = [
             (
-                k(&["-----BEGIN OPENSSH ", "PRIVATE KEY-----\nb3Blbn"]),
+                k(&[
+                    "-----BEGIN OPENSSH ",
+                    "PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACDx\n-----END OPENSSH ",
+                    "PRIVATE KEY-----\n",
+                ]),
                 "private key",
             ),
-            (k(&["-----BEGIN RSA ", "PRIVATE KEY-----"]), "private key"),
             (k(&["id = AKIA", "Q3EGRIQTZ7VK5W2M"]), "AWS access key id"),
             (
                 k(&["token: ghp_", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"]),
@@ -299,6 +358,10 @@ mod tests {
             "The JWT starts with eyJ and has three parts.",
             "url = https://github.com/acme/app.git",
             "sk-this-is-not-a-key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n",
+            "const HEADER: &str = \"-----BEGIN RSA PRIVATE KEY-----\";",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n",
+            "const HEADER: &str = \"-----BEGIN RSA PRIVATE KEY-----\";",
             "let access_token = get_token(&client);",
         ] {
             assert!(
@@ -306,6 +369,18 @@ mod tests {
                 "false positive on {text:?}: {:?}",
                 find(text)
             );
+        }
+    }
+
+    #[test]
+    fn every_rule_compiles_and_has_a_needle_in_its_pattern() {
+        for (i, rule) in super::RULES.iter().enumerate() {
+            assert!(
+                super::compiled(i).is_some(),
+                "{} does not compile",
+                rule.name
+            );
+            assert!(!rule.needles.is_empty(), "{} has no needle", rule.name);
         }
     }
 

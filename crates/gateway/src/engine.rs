@@ -234,4 +234,54 @@ mod perimeter_tests {
             assert!(!p.contains(&PathBuf::from(not)), "{not} guarded: {p:?}");
         }
     }
+
+    /// The perimeter is enforced: changing what it names is a hard deny, reading it is not.
+    #[test]
+    fn perimeter_changes_are_guard_tamper() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let home = dir.path().join("home");
+        let ws = home.join("project");
+        std::fs::create_dir_all(&ws).expect("mkdir");
+        let loc = Locations {
+            home: home.clone(),
+            assent_home: home.join(".assent"),
+            extra_guards: Locations::perimeter(
+                Some(Path::new("/opt/assent/bin/assent")),
+                Some(std::ffi::OsStr::new(&format!(
+                    "{}/.local/bin:/usr/bin",
+                    home.display()
+                ))),
+                Some(std::ffi::OsStr::new("/cfg/claude")),
+            ),
+        };
+        let policy = assent_policy::Policy::load(assent_policy::PolicySource::default_policy(), 1)
+            .expect("policy");
+        let engine = Engine::new(policy, &loc).expect("engine");
+        let decide = |tool: &str, input: serde_json::Value| {
+            let line = serde_json::json!({
+                "tool_name": tool, "tool_input": input, "cwd": ws.display().to_string(),
+                "hook_event_name": "PreToolUse", "session_id": "s"
+            });
+            let adapted = assent_adapters::from_value(line).expect("adapts");
+            let ev = engine.evaluate(&adapted, "agent");
+            (ev.decision.decision, ev.decision.rule().to_string())
+        };
+        use assent_core::Verdict;
+        for cmd in [
+            "rm /opt/assent/bin/assent".to_string(),
+            "mv /opt/assent/bin /tmp/x".to_string(),
+            format!("cp /tmp/evil {}/.local/bin/ls", home.display()),
+            "echo x > /cfg/claude/session-env/s/sessionstart-hook-0.sh".to_string(),
+        ] {
+            let (v, rule) = decide("Bash", serde_json::json!({ "command": cmd }));
+            assert_eq!((v, rule.as_str()), (Verdict::Deny, "guard-tamper"), "{cmd}");
+        }
+        let (v, rule) = decide(
+            "Write",
+            serde_json::json!({"file_path": "/cfg/claude/settings.json", "content": "{}"}),
+        );
+        assert_eq!((v, rule.as_str()), (Verdict::Deny, "guard-tamper"));
+        let (v, _) = decide("Bash", serde_json::json!({"command": "ls"}));
+        assert_eq!(v, Verdict::Allow, "an ordinary read stays allowed");
+    }
 }

@@ -85,6 +85,9 @@ enum Reach {
 struct Form {
     output: Output,
     value_words: Vec<(usize, String)>,
+    /// The paths the output is limited to (`git log -p -- src/`), when they are plain
+    /// literal paths; `None` when it is not limited or cannot be judged.
+    limits: Option<Vec<String>>,
 }
 
 /// What a read-only form prints.
@@ -265,7 +268,7 @@ impl Walker<'_> {
             }
             return;
         }
-        let output = form.map_or(Output::Names, |f| f.output);
+        let (output, form_limits) = form.map_or((Output::Names, None), |f| (f.output, f.limits));
         match &discovery {
             Discovery::NotExamined => {}
             Discovery::Unknown(why) => {
@@ -304,7 +307,12 @@ impl Walker<'_> {
                     // `git log --all -p`, or its object id print whatever it holds.
                     self.not_read_only();
                 }
-                if output == Output::Content && repo.tracks_secret(self.cfg) {
+                let limits: Option<Vec<std::path::PathBuf>> = form_limits
+                    .as_ref()
+                    .map(|v| v.iter().map(|l| self.ctx.absolute(self.cfg, l)).collect());
+                if output == Output::Content
+                    && repo.tracks_secret_under(self.cfg, limits.as_deref())
+                {
                     // The index names a secret file: diffs, blobs and history can print it.
                     self.not_read_only();
                     self.facts.secret_mention = true;
@@ -458,6 +466,7 @@ impl Walker<'_> {
                 return self.config_form(rest).map(|output| Form {
                     output,
                     value_words: Vec::new(),
+                    limits: None,
                 })
             }
             "branch" => {
@@ -595,6 +604,29 @@ impl Walker<'_> {
         if !self.values_ok(sub, &p) {
             return None;
         }
+        // Pathspecs that limit what is printed: after `--`; for `blame`, its file; for
+        // `grep`, operands after the pattern that are existing paths.
+        let plain =
+            |l: &str| !l.is_empty() && !l.starts_with(':') && !l.contains(['*', '?', '[', '\\']);
+        let lits = |v: &[&Arg]| -> Option<Vec<String>> {
+            v.iter()
+                .map(|a| a.lit.clone().filter(|l| plain(l)))
+                .collect::<Option<Vec<String>>>()
+                .filter(|v| !v.is_empty())
+        };
+        let limits = if p.has("--full-diff") {
+            // Whole commits are shown for commits that touch the paths.
+            None
+        } else if !p.after_dashdash.is_empty() {
+            lits(&p.after_dashdash)
+        } else if matches!(sub, "blame" | "annotate") {
+            p.operands.last().and_then(|a| lits(&[a]))
+        } else if sub == "grep" && !p.has("-e") {
+            let rest_ops: Vec<&Arg> = p.operands.iter().skip(1).copied().collect();
+            lits(&rest_ops).filter(|v| v.iter().all(|l| self.ctx.absolute(self.cfg, l).exists()))
+        } else {
+            None
+        };
         Some(Form {
             output: out,
             value_words: p
@@ -602,6 +634,7 @@ impl Walker<'_> {
                 .iter()
                 .map(|(i, n)| (i + offset, n.clone()))
                 .collect(),
+            limits,
         })
     }
 

@@ -753,14 +753,17 @@ impl Repo {
         index::parse(&bytes, self.hash_len())
     }
 
-    /// Whether the index tracks a secret file (`.env` committed by mistake); `true` when the
-    /// index cannot be read exactly.
-    pub fn tracks_secret(&self, cfg: &Compiled) -> bool {
+    /// Whether the index tracks a secret file (`.env` committed by mistake) under `limits`
+    /// (absolute pathspec directories or files, when the command is limited to them); `true`
+    /// when the index cannot be read exactly.
+    pub fn tracks_secret_under(&self, cfg: &Compiled, limits: Option<&[PathBuf]>) -> bool {
         let base = self.worktree.clone().unwrap_or_else(|| self.gitdir.clone());
         match self.index() {
             Ok(entries) => entries.iter().any(|e| {
                 let p = base.join(&e.name);
-                cfg.secrets.is_match(&p) && !cfg.secret_exceptions.is_match(&p)
+                cfg.secrets.is_match(&p)
+                    && !cfg.secret_exceptions.is_match(&p)
+                    && limits.is_none_or(|l| l.iter().any(|d| p.starts_with(d)))
             }),
             Err(_) => true,
         }

@@ -482,6 +482,16 @@ fn tracked_secrets_in_the_repository_used() {
     let facts = f.facts(&ws, "git -C tools grep API");
     assert!(!facts.read_only && facts.secret_read);
     assert!(!f.read_only(&emb, "git log -p"));
+    // Limited to paths that hold no tracked secret, the output cannot print it.
+    assert!(f.read_only(&emb, "git log -p -- a.txt"));
+    assert!(f.read_only(&emb, "git blame a.txt"));
+    assert!(f.read_only(&emb, "git grep -n API a.txt"));
+    assert!(f.read_only(&emb, "git diff HEAD -- a.txt"));
+    assert!(!f.read_only(&emb, "git log -p -- ."));
+    assert!(!f.read_only(&emb, "git log -p --full-diff -- a.txt"));
+    assert!(!f.read_only(&emb, "git log -p -- '*.txt'"));
+    assert!(!f.read_only(&emb, "git grep -n API a.txt .env"));
+    assert!(!f.read_only(&emb, "git grep -e API a.txt"));
     assert!(!f.read_only(&emb, "git show HEAD"));
     assert!(!f.read_only(&emb, "git cat-file -p HEAD:a.txt"));
     // Names only: still fine.

@@ -353,7 +353,20 @@ impl Walker<'_> {
             "env" => self.env_cmd(args, stdin),
             "ssh-keygen" if self.ssh_keygen_fingerprint(args) => {}
             "printenv" => {
-                self.not_read_only();
+                // `printenv HOME`: ordinary variables by name are a read-only look; options
+                // other than `-0` and names that are not plain upper-case words are not.
+                let plain = args.iter().all(|a| {
+                    a.is("-0")
+                        || a.is("--null")
+                        || a.lit.as_deref().is_some_and(|n| {
+                            super::words::is_name(n)
+                                && n.chars().all(|c| !c.is_ascii_lowercase())
+                                && !self.cfg.env.is_protected(n)
+                        })
+                });
+                if !plain || args.iter().all(|a| a.starts_with("-")) {
+                    self.not_read_only();
+                }
                 let names: Vec<&Arg> = args.iter().filter(|a| !a.starts_with("-")).collect();
                 if names.is_empty() {
                     self.facts.env_dump = true;

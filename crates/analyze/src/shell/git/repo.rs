@@ -154,6 +154,9 @@ pub(super) struct Repo {
     pub home: PathBuf,
     /// No repository was found: only the system and global configuration apply.
     pub no_repo: bool,
+    /// Where the repository's own configuration starts in `entries` (before it: system and
+    /// global).
+    pub local_start: usize,
     /// The index, read once.
     index_cache: std::cell::OnceCell<Result<Vec<index::Entry>, String>>,
 }
@@ -292,6 +295,7 @@ pub(super) fn discover(
         let mut entries = Vec::new();
         let mut module_entries = Vec::new();
         user_config(cfg, &mut entries, &mut problems);
+        let local_start = entries.len();
         for s in &skipped {
             read_config_file(cfg, &s.join("config"), 0, &mut entries, &mut problems);
             read_module_configs(cfg, s, &mut module_entries, &mut problems);
@@ -306,6 +310,7 @@ pub(super) fn discover(
             problems,
             home: cfg.home.clone(),
             no_repo: first.is_none(),
+            local_start,
             index_cache: Default::default(),
         }));
     };
@@ -339,6 +344,7 @@ pub(super) fn discover(
     }
     let mut entries = Vec::new();
     user_config(cfg, &mut entries, &mut problems);
+    let local_start = entries.len();
     read_config_file(
         cfg,
         &commondir.join("config"),
@@ -373,6 +379,7 @@ pub(super) fn discover(
         problems,
         home: cfg.home.clone(),
         no_repo: false,
+        local_start,
         index_cache: Default::default(),
     }))
 }
@@ -592,13 +599,22 @@ impl Repo {
     /// Every reason `sub` is not read-only in this repository (empty: none found).
     pub fn dangers(&self, sub: &str) -> Vec<String> {
         let mut out = self.problems.clone();
+        // Drivers in the user's own configuration run where attributes select them; drivers
+        // in the repository's configuration count wherever they are (an untracked
+        // `.gitattributes` deep in the tree is not read here).
         let drivers = self.drivers();
-        out.extend(
-            self.entries
-                .iter()
-                .filter_map(|e| key_danger(e, sub, &drivers)),
-        );
         let unknown = Drivers::unknown();
+        out.extend(self.entries.iter().enumerate().filter_map(|(i, e)| {
+            key_danger(
+                e,
+                sub,
+                if i < self.local_start {
+                    &drivers
+                } else {
+                    &unknown
+                },
+            )
+        }));
         out.extend(
             self.module_entries
                 .iter()

@@ -345,6 +345,9 @@ fn configuration_that_runs_programs_is_seen_in_every_scope() {
 
     for (key, value, cmd) in [
         ("diff.submodule", "diff", "git diff"),
+        // The repository's own drivers count even where no attribute is seen to select them.
+        ("diff.y.textconv", "cat", "git log -p"),
+        ("filter.z.clean", "cat", "git status"),
         ("diff.external", "cat", "git diff"),
         ("trace2.eventTarget", "/tmp/trace", "git log -1"),
         ("log.showSignature", "true", "git log -1"),

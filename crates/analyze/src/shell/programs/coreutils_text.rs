@@ -543,6 +543,12 @@ mod tests {
     }
 
     #[test]
+    fn xxd_options_end_at_the_first_operand() {
+        let p = parse(find("xxd").unwrap(), &w("f -ps")).unwrap();
+        assert_eq!(p.operands.len(), 2);
+    }
+
+    #[test]
     fn uniq_and_xxd_take_one_operand() {
         assert_eq!(find("uniq").unwrap().max_operands, Some(1));
         assert_eq!(find("xxd").unwrap().max_operands, Some(1));

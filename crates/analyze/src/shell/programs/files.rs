@@ -112,6 +112,7 @@ pub(super) const PROGRAMS: &[Program] = &[
     Program {
         options: &[
             flag(&["-v", "--version"]),
+            flag(&["--help"]),
             req(&["-m", "--magic-file"], FileRead),
             // Runs decompressors on the file.
             bad(&["-z", "--uncompress"], "runs decompressor programs"),
@@ -145,6 +146,7 @@ pub(super) const PROGRAMS: &[Program] = &[
             bad(&["-C", "--compile"], "writes a compiled magic file"),
             flag(&["-d", "--debug"]),
         ],
+        gnu_common: false,
         // `file` reads the start of each file to tell its type: a content read.
         ..Program::new(&["file"], Content)
     },
@@ -213,6 +215,7 @@ pub(super) const PROGRAMS: &[Program] = &[
             opt(&["--color"], Enum(&["never", "always", "auto"])),
             req(&["--palette"], Plain),
             flag(&["-v", "--version"]),
+            flag(&["--help"]),
         ],
         check: Some(|w, call| {
             // diff compares same-named files of two directories: every file in them is read.
@@ -228,6 +231,7 @@ pub(super) const PROGRAMS: &[Program] = &[
         }),
         numeric_option: true,
         max_operands: Some(2),
+        gnu_common: false,
         ..Program::new(&["diff"], Content)
     },
     Program {
@@ -238,8 +242,10 @@ pub(super) const PROGRAMS: &[Program] = &[
             req(&["-n", "--bytes"], Plain),
             flag(&["-s", "--quiet", "--silent"]),
             flag(&["-v", "--version"]),
+            flag(&["--help"]),
         ],
         max_operands: Some(4),
+        gnu_common: false,
         ..Program::new(&["cmp"], Content)
     },
 ];

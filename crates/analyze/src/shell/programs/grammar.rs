@@ -305,6 +305,9 @@ pub fn parse(p: &Program, args: &[Arg]) -> Result<Parsed, ParseError> {
             continue;
         };
         if options_done || !l.starts_with('-') || l == "-" {
+            // `Words` programs (xxd) stop reading options at the first operand: a later
+            // `-ps` is the output file's name.
+            options_done |= p.style == Style::Words;
             out.operands.push(a.clone());
             continue;
         }

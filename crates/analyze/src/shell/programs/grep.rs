@@ -127,6 +127,7 @@ pub(super) const PROGRAMS: &[Program] = &[
             flag(&["-s", "--no-messages"]),
             flag(&["-v", "--invert-match"]),
             flag(&["-V", "--version"]),
+            flag(&["--help"]),
             req(&["-m", "--max-count"], Plain),
             flag(&["-b", "--byte-offset"]),
             flag(&["-n", "--line-number"]),
@@ -180,6 +181,7 @@ pub(super) const PROGRAMS: &[Program] = &[
             opt(&["--ignore-files"], Forbidden("reads ignore files")),
         ],
         numeric_option: true,
+        gnu_common: false,
         check: Some(grep_check),
         ..Program::new(&["grep", "egrep", "fgrep"], PatternThenContent)
     },

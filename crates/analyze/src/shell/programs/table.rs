@@ -109,3 +109,24 @@ pub fn allowlist_catalog() -> Vec<ProgramInfo> {
         })
         .collect()
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{all, GNU_COMMON};
+
+    /// A spelling listed twice would make its abbreviations ambiguous or, worse, hide one of
+    /// the two meanings.
+    #[test]
+    fn no_program_lists_a_spelling_twice() {
+        for p in all() {
+            let common: &[_] = if p.gnu_common { GNU_COMMON } else { &[] };
+            let mut seen = std::collections::HashSet::new();
+            for o in p.options.iter().chain(common.iter()) {
+                for n in o.names {
+                    assert!(seen.insert(*n), "{:?} lists {n} twice", p.names);
+                }
+            }
+        }
+    }
+}

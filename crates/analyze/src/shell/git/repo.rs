@@ -218,13 +218,39 @@ fn read_gitfile(dotgit: &Path) -> Result<PathBuf, String> {
 
 /// A `GIT_*` variable in this process's environment that changes what git uses.
 fn git_env_problem() -> Option<String> {
-    std::env::vars_os().find_map(|(k, _)| {
+    std::env::vars_os().find_map(|(k, v)| {
         let k = k.to_string_lossy();
-        (k.starts_with("GIT_")
-            && !HARMLESS_GIT_ENV.contains(&k.as_ref())
-            && !HARMLESS_GIT_ENV_PREFIXES.iter().any(|p| k.starts_with(p)))
-        .then(|| format!("the environment sets {k}, which changes what git reads or runs"))
+        let harmless = HARMLESS_GIT_ENV.contains(&k.as_ref())
+            || HARMLESS_GIT_ENV_PREFIXES.iter().any(|p| k.starts_with(p))
+            || (k == "GIT_PAGER" && plain_pager(&v.to_string_lossy()));
+        (k.starts_with("GIT_") && !harmless)
+            .then(|| format!("the environment sets {k}, which changes what git reads or runs"))
     })
+}
+
+/// A pager the user chose that runs nothing else: a known pager program, its options, no
+/// shell syntax. (A pager starts only when git's output is a terminal.)
+pub(super) fn plain_pager(v: &str) -> bool {
+    const PAGERS: &[&str] = &[
+        "less",
+        "more",
+        "most",
+        "cat",
+        "delta",
+        "diff-so-fancy",
+        "bat",
+        "riff",
+        "ydiff",
+        "diff-highlight",
+    ];
+    let mut words = v.split_whitespace();
+    let Some(program) = words.next() else {
+        return true;
+    };
+    let name = program.rsplit('/').next().unwrap_or(program);
+    PAGERS.contains(&name)
+        && !v.contains(|c: char| ";|&$`()<>\\'\"\n!*?[{~+".contains(c))
+        && words.all(|w| w.starts_with('-') && !w.contains('='))
 }
 
 /// Finds the repository git would use from `cwd`, the way `setup_git_directory` does.
@@ -595,6 +621,40 @@ fn key_danger(e: &config::Entry, sub: &str, drivers: &Drivers) -> Option<String>
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::plain_pager;
+
+    #[test]
+    fn plain_pagers() {
+        for ok in [
+            "less",
+            "less -R",
+            "/usr/bin/less -FRX",
+            "delta",
+            "delta --dark",
+            "cat",
+            "",
+        ] {
+            assert!(plain_pager(ok), "{ok}");
+        }
+        for bad in [
+            "sh -c x",
+            "less; touch x",
+            "less $(id)",
+            "delta --features=x",
+            "less -R | tee x",
+            "vim -",
+            "less `id`",
+            "less --lesskey-src=x",
+            "less +!id",
+            "less ~/x",
+        ] {
+            assert!(!plain_pager(bad), "{bad}");
+        }
+    }
+}
+
 impl Repo {
     /// Every reason `sub` is not read-only in this repository (empty: none found).
     pub fn dangers(&self, sub: &str) -> Vec<String> {
@@ -605,15 +665,14 @@ impl Repo {
         let drivers = self.drivers();
         let unknown = Drivers::unknown();
         out.extend(self.entries.iter().enumerate().filter_map(|(i, e)| {
-            key_danger(
-                e,
-                sub,
-                if i < self.local_start {
-                    &drivers
-                } else {
-                    &unknown
-                },
-            )
+            let user = i < self.local_start;
+            let pager = (e.section == "core" && e.name == "pager" && e.subsection.is_none())
+                || e.section == "pager";
+            if user && pager && e.value.as_deref().is_some_and(plain_pager) {
+                // `core.pager = delta` in the user's own configuration.
+                return None;
+            }
+            key_danger(e, sub, if user { &drivers } else { &unknown })
         }));
         out.extend(
             self.module_entries

@@ -302,6 +302,19 @@ fn configuration_that_runs_programs_is_seen_in_every_scope() {
     assert!(!f.read_only(&ws, "git log -1"));
     write(&f.home.join("extra.inc"), "[user]\n\tname = x\n");
     assert!(f.read_only(&ws, "git log -1"));
+    // A plain pager the user chose is not a program the repository or agent picked.
+    write(
+        &f.home.join("extra.inc"),
+        "[core]\n\tpager = delta --dark\n[pager]\n\tlog = less -R\n",
+    );
+    assert!(f.read_only(&ws, "git log -1"));
+    git(&ws, &f.home, &["config", "core.pager", "less"]);
+    assert!(
+        !f.read_only(&ws, "git log -1"),
+        "the repository's own pager counts"
+    );
+    git(&ws, &f.home, &["config", "--unset", "core.pager"]);
+    write(&f.home.join("extra.inc"), "[user]\n\tname = x\n");
     // A textconv driver in the XDG config runs only where an attribute selects it.
     write(
         &f.home.join(".config/git/config"),

@@ -621,40 +621,6 @@ fn key_danger(e: &config::Entry, sub: &str, drivers: &Drivers) -> Option<String>
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::plain_pager;
-
-    #[test]
-    fn plain_pagers() {
-        for ok in [
-            "less",
-            "less -R",
-            "/usr/bin/less -FRX",
-            "delta",
-            "delta --dark",
-            "cat",
-            "",
-        ] {
-            assert!(plain_pager(ok), "{ok}");
-        }
-        for bad in [
-            "sh -c x",
-            "less; touch x",
-            "less $(id)",
-            "delta --features=x",
-            "less -R | tee x",
-            "vim -",
-            "less `id`",
-            "less --lesskey-src=x",
-            "less +!id",
-            "less ~/x",
-        ] {
-            assert!(!plain_pager(bad), "{bad}");
-        }
-    }
-}
-
 impl Repo {
     /// Every reason `sub` is not read-only in this repository (empty: none found).
     pub fn dangers(&self, sub: &str) -> Vec<String> {
@@ -989,4 +955,38 @@ pub(super) fn url_has_password(v: &str) -> bool {
     authority
         .rsplit_once('@')
         .is_some_and(|(userinfo, _)| userinfo.contains(':') || userinfo.len() > 20)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_pager;
+
+    #[test]
+    fn plain_pagers() {
+        for ok in [
+            "less",
+            "less -R",
+            "/usr/bin/less -FRX",
+            "delta",
+            "delta --dark",
+            "cat",
+            "",
+        ] {
+            assert!(plain_pager(ok), "{ok}");
+        }
+        for bad in [
+            "sh -c x",
+            "less; touch x",
+            "less $(id)",
+            "delta --features=x",
+            "less -R | tee x",
+            "vim -",
+            "less `id`",
+            "less --lesskey-src=x",
+            "less +!id",
+            "less ~/x",
+        ] {
+            assert!(!plain_pager(bad), "{bad}");
+        }
+    }
 }

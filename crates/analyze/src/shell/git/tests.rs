@@ -414,6 +414,9 @@ fn the_repository_actually_used_is_judged() {
     assert!(!f.read_only(&emb, "git status"));
     assert!(!f.read_only(&ws, "git -C vendor/lib status"));
     assert!(!f.read_only(&ws, "cd vendor/lib && git status"));
+    // Every directory the shell could be in: a `cd` that may fail leaves both possible.
+    assert!(!f.read_only(&ws, "cd vendor/nope || cd vendor/lib; git status"));
+    assert!(f.read_only(&ws, "(cd vendor/lib); git status"));
     // Added to the outer index as a gitlink, `git status` recurses into it for real.
     git(&ws, &f.home, &["add", "vendor/lib"]);
     let _ = run_git(&ws, &f.home, &["status"]);
@@ -558,7 +561,7 @@ fn writers_that_reach_a_guard_file_tamper() {
     git(&ws, &f.home, &["branch", "other"]);
     // Committed long ago: the index's stat data then shows the file unchanged.
     let old = Command::new("touch")
-        .args(["-d", "2020-01-01", ".claude/settings.json"])
+        .args(["-t", "202001010000", ".claude/settings.json"])
         .current_dir(&ws)
         .status()
         .expect("touch");

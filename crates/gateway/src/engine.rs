@@ -90,7 +90,16 @@ impl Engine {
         let version = self.policy.version;
         let (chain, decision) = match self.chain(principal, adapted.subagent.as_deref()) {
             Ok(chain) => {
-                let d = self.policy.decide(&chain, action.kind, &facts);
+                let mut d = self.policy.decide(&chain, action.kind, &facts);
+                if d.rules.iter().any(|r| r == "credential-outbound") {
+                    // Name what was found (the analyzer's rule names, never the values).
+                    let kinds: Vec<&str> = facts
+                        .credential_outbound
+                        .iter()
+                        .map(String::as_str)
+                        .collect();
+                    d.reason = format!("{} (found: {})", d.reason, kinds.join(", "));
+                }
                 (chain, d)
             }
             Err(e) => (
@@ -283,5 +292,37 @@ mod perimeter_tests {
         assert_eq!((v, rule.as_str()), (Verdict::Deny, "guard-tamper"));
         let (v, _) = decide("Bash", serde_json::json!({"command": "ls"}));
         assert_eq!(v, Verdict::Allow, "an ordinary read stays allowed");
+    }
+
+    #[test]
+    fn outbound_credentials_are_named_never_shown() {
+        let loc = Locations {
+            home: "/home/dev".into(),
+            assent_home: "/home/dev/.assent".into(),
+            extra_guards: Vec::new(),
+        };
+        let policy = assent_policy::Policy::load(assent_policy::PolicySource::default_policy(), 1)
+            .expect("policy");
+        let engine = Engine::with_symlinks(policy, &loc, false).expect("engine");
+        let key = [
+            "sk-ant-api03-",
+            "Zq9Lm2Np4Rt6Vw8Yb1Cd3Fg5Hj7Kk9Mn0Pq2Rs4Tu6",
+        ]
+        .concat();
+        let line = serde_json::json!({
+            "tool_name": "WebSearch", "tool_input": {"query": format!("is {key} valid")},
+            "cwd": "/home/dev/project", "hook_event_name": "PreToolUse", "session_id": "s"
+        });
+        let ev = engine.evaluate(&assent_adapters::from_value(line).expect("adapts"), "agent");
+        assert_eq!(ev.decision.rule(), "credential-outbound");
+        assert!(
+            ev.decision.reason.contains("Anthropic API key"),
+            "{}",
+            ev.decision.reason
+        );
+        assert!(!ev.decision.reason.contains(&key));
+        assert!(!serde_json::to_string(&ev.facts)
+            .expect("json")
+            .contains(&key));
     }
 }

@@ -1380,3 +1380,102 @@ fn oracle_sees_secret_reads_writes_execs_and_network() {
     let progs: BTreeSet<String> = ["cat".to_string(), "wc".to_string()].into();
     assert_eq!(violations(&fx, &run, &progs), Vec::<String>::new());
 }
+
+/// Claude Code's Read opens `file_path` itself (following symlinks; a hard link is the same
+/// file): every allowed Read of a path in or around the fixture must not be a secret by
+/// name, by where its symlinks lead, or by inode. Needs no sandbox: the file is only stat'ed.
+#[test]
+fn allowed_reads_open_no_secret() {
+    let fx = fixture();
+    let engine = engine(&fx);
+    let ws = fx.ws.display().to_string();
+    let home = fx.home.display().to_string();
+    // Every file under the home, by its plain path and by the routes an agent could spell.
+    let mut paths = Vec::new();
+    let mut stack = vec![fx.home.clone()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.filter_map(Result::ok) {
+            let p = e.path();
+            let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir && !p.ends_with(".git") {
+                stack.push(p.clone());
+            }
+            paths.push(p.display().to_string());
+        }
+    }
+    for extra in [
+        "sshlink/id_rsa",
+        "sshlink/config",
+        "awslink",
+        "envlink",
+        "outlink/notes.txt",
+        "rootlink/etc/hostname",
+        "src/../.env",
+        "src/../../.ssh/id_rsa",
+        "./notes-hl.txt",
+        "docs/env-copy.md",
+        "docs//env-copy.md",
+        ".env\n",
+        " .env",
+        "[.]env",
+        "*.env",
+        ".e?v",
+    ] {
+        paths.push(format!("{ws}/{extra}"));
+    }
+    paths.push(format!("{home}/project/../.aws/credentials"));
+    paths.sort();
+    paths.dedup();
+    let mut cases = Vec::new();
+    let mut found = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let input = hook_input(&fx, "Read", json!({ "file_path": path }));
+        let Ok(adapted) = assent_adapters::from_value(input.clone()) else {
+            continue;
+        };
+        let ev = engine.evaluate(&adapted, "agent");
+        if ev.decision.decision != Verdict::Allow {
+            continue;
+        }
+        // What the client would open: the path as given, after the kernel's resolution.
+        let real = std::fs::canonicalize(path).ok();
+        let meta = std::fs::metadata(path).ok();
+        let by_inode = meta
+            .as_ref()
+            .is_some_and(|m| m.is_file() && fx.secret_inodes.contains(&(m.dev(), m.ino())));
+        let by_name = real
+            .as_ref()
+            .is_some_and(|r| fx.secret_paths.iter().any(|s| r.starts_with(s)));
+        let outside = real.as_ref().is_some_and(|r| !r.starts_with(&fx.ws));
+        let mut why = Vec::new();
+        if by_inode || by_name {
+            why.push(format!(
+                "Read: opens a secret — {}",
+                real.as_ref()
+                    .map_or(path.clone(), |r| r.display().to_string())
+            ));
+        } else if outside {
+            why.push(format!(
+                "Read: opens outside the workspace — {}",
+                real.as_ref()
+                    .map_or(path.clone(), |r| r.display().to_string())
+            ));
+        }
+        let idx = cases.len();
+        cases.push(Case {
+            name: format!("read-{i}"),
+            tool: "Read".into(),
+            input,
+            argv: Vec::new(),
+            programs: BTreeSet::new(),
+        });
+        if !why.is_empty() {
+            found.push((idx, why));
+        }
+    }
+    assert!(cases.len() > 5, "too few Reads allowed to test anything");
+    report(&fx, "read", &cases, &found);
+}

@@ -62,6 +62,19 @@ fn lookup(table: &[&[&str]], name: &str) -> Option<Arity> {
     })
 }
 
+/// The entry for `name` that takes a value, if one is listed.
+fn lookup_valued(table: &[&[&str]], name: &str) -> Option<Arity> {
+    table.iter().flat_map(|t| t.iter()).find_map(|e| {
+        if e.strip_suffix("=?") == Some(name) {
+            Some(Arity::Optional)
+        } else if e.strip_suffix('=') == Some(name) {
+            Some(Arity::Required)
+        } else {
+            None
+        }
+    })
+}
+
 /// Reads `args` against `table`. `bundle`: short options may be grouped (`-sb`), as
 /// parse-options allows; the revision parser does not.
 pub(super) fn parse<'a>(args: &'a [Arg], table: &[&[&str]], bundle: bool) -> Parsed<'a> {
@@ -93,7 +106,13 @@ pub(super) fn parse<'a>(args: &'a [Arg], table: &[&[&str]], bundle: bool) -> Par
                 Some((n, v)) => (format!("--{n}"), Some(v.to_string())),
                 None => (l.to_string(), None),
             };
-            match (lookup(table, &name), attached) {
+            // A name listed twice (`--decorate`, `--decorate=?`): a value attached picks the
+            // entry that takes one.
+            let arity = match (lookup(table, &name), &attached) {
+                (Some(Arity::None), Some(_)) => lookup_valued(table, &name).or(Some(Arity::None)),
+                (a, _) => a,
+            };
+            match (arity, attached) {
                 (Some(Arity::None), None) => p.opts.push(Opt { name, value: None }),
                 (Some(Arity::Optional), v) => p.opts.push(Opt { name, value: v }),
                 (Some(Arity::Required), Some(v)) => p.opts.push(Opt {

@@ -343,8 +343,17 @@ pub(super) fn discover(
     let gitdir = real(&gitdir);
     let commondir = real(&common_dir(&gitdir).unwrap_or_else(|| gitdir.clone()));
     let mut problems = Vec::new();
+    // A repository whose work tree holds the workspace (the workspace is a subdirectory of a
+    // project) is the same project; one at or above the home directory (a dotfiles
+    // repository) or at `/` is not.
+    let contains_workspace = worktree.as_ref().is_some_and(|wt| {
+        let wt = real(wt);
+        wt.components().count() > 2
+            && !real(&cfg.home).starts_with(&wt)
+            && roots.iter().any(|r| real(r).starts_with(&wt))
+    });
     if let Some(wt) = &worktree {
-        if !inside(roots, wt) {
+        if !inside(roots, wt) && !contains_workspace {
             problems.push(format!(
                 "the repository's work tree `{}` is outside the workspace",
                 wt.display()
@@ -361,7 +370,11 @@ pub(super) fn discover(
             }) && gitdir.parent().is_some_and(|p| p.ends_with("worktrees"))
                 && gitdir.parent().and_then(Path::parent).map(real) == Some(commondir.clone())
         });
-        if !linked {
+        let own = contains_workspace
+            && worktree
+                .as_ref()
+                .is_some_and(|wt| real(&wt.join(".git")) == gitdir && commondir == gitdir);
+        if !linked && !own {
             problems.push(format!(
                 "the git directory `{}` is outside the workspace",
                 gitdir.display()

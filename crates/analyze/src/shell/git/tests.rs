@@ -139,6 +139,7 @@ fn plain_repository_reads_are_read_only_and_real_git_runs_nothing() {
         "git --no-pager log -1",
         "git log --format=%x09%h%x00",
         "git shortlog -sn --all --no-merges",
+        "git log --oneline --decorate=full -3",
         "git cherry -v main",
         "git symbolic-ref --short HEAD",
         "git check-attr -a README.md",
@@ -470,14 +471,29 @@ fn the_repository_actually_used_is_judged() {
     write(&pointed.join(".git"), "gitdir:\n");
     assert!(!f.read_only(&pointed, "git status"));
 
-    // No repository in the workspace, one above it (a home directory under git).
+    // The workspace is a subdirectory of a project: the project's repository is the same
+    // project.
     let up = f.home.join("up");
     repo(&f.home, &up, &[("x", "x\n")]);
     let inner = up.join("inner/project");
     std::fs::create_dir_all(&inner).expect("mkdir");
-    // The action's cwd is the workspace root: the repository's work tree is outside.
-    assert!(!f.read_only(&inner, "git status"));
-    assert!(!f.read_only(&inner, "git log -1"));
+    assert!(f.read_only(&inner, "git status"));
+    assert!(f.read_only(&inner, "git log -p -1"));
+    // A repository at the home directory (dotfiles) is not the workspace's project.
+    git(&f.home, &f.home, &["init", "-q"]);
+    let plain = f.home.join("plain/project");
+    std::fs::create_dir_all(&plain).expect("mkdir");
+    assert!(!f.read_only(&plain, "git status"));
+    assert!(!f.read_only(&plain, "git log -1"));
+    std::fs::remove_dir_all(f.home.join(".git")).expect("rm");
+    // Still judged: a worktree that holds the workspace but whose .git points elsewhere.
+    let pointed_up = f.home.join("pu");
+    std::fs::create_dir_all(pointed_up.join("inner")).expect("mkdir");
+    write(
+        &pointed_up.join(".git"),
+        &format!("gitdir: {}\n", other.join(".git").display()),
+    );
+    assert!(!f.read_only(&pointed_up.join("inner"), "git status"));
 }
 
 #[test]

@@ -399,15 +399,6 @@ fn grep(cfg: &Compiled, ctx: &PathCtx, input: &Value, facts: &mut Facts) -> bool
         .map(split_grep_globs)
         .unwrap_or_default();
     let file_type = string_field(input, "type", facts);
-    // ripgrep anchors `--glob` at its own working directory (the client's cwd), not at the
-    // searched path, and walks the path as given (`lex`), resolving it only when opening.
-    let mut overrides = ignore::overrides::OverrideBuilder::new(&ctx.cwd);
-    for g in GREP_VCS_EXCLUDES {
-        if overrides.add(&format!("!{g}")).is_err() {
-            facts.not_understood("internal glob rejected");
-            return false;
-        }
-    }
     if globs
         .iter()
         .any(|g| !g.starts_with('!') && targets_secret(cfg, g))
@@ -415,46 +406,16 @@ fn grep(cfg: &Compiled, ctx: &PathCtx, input: &Value, facts: &mut Facts) -> bool
         facts.secret_mention = true;
         ok = false;
     }
-    for g in &globs {
-        if overrides.add(g).is_err() {
-            // ripgrep refuses the search: nothing is read, but nothing here is understood.
-            facts.not_understood("Grep glob that ripgrep would reject");
+    let walk = match grep_walk(&ctx.cwd, &lex, &globs, file_type) {
+        Ok(w) => w,
+        Err(e) => {
+            facts.not_understood(e);
             return false;
         }
-    }
-    let Ok(overrides) = overrides.build() else {
-        facts.not_understood("Grep globs that ripgrep would reject");
-        return false;
     };
-    let mut walk = ignore::WalkBuilder::new(&lex);
-    walk.hidden(false)
-        .follow_links(false)
-        .overrides(overrides)
-        .add_custom_ignore_filename(".rgignore");
-    if !ignore_files_trusted() {
-        walk.ignore(false)
-            .git_ignore(false)
-            .git_global(false)
-            .git_exclude(false)
-            .parents(false);
-    }
-    if let Some(name) = file_type {
-        let mut types = ignore::types::TypesBuilder::new();
-        types.add_defaults();
-        types.select(name);
-        match types.build() {
-            Ok(ty) => {
-                walk.types(ty);
-            }
-            Err(_) => {
-                facts.not_understood("Grep type that ripgrep does not know");
-                return false;
-            }
-        }
-    }
     let mut seen = 0usize;
     let mut content_left = GREP_CONTENT_BUDGET;
-    for entry in walk.build() {
+    for entry in walk {
         let Ok(entry) = entry else { continue };
         seen += 1;
         if seen > WALK_BUDGET {
@@ -493,6 +454,54 @@ fn grep(cfg: &Compiled, ctx: &PathCtx, input: &Value, facts: &mut Facts) -> bool
         }
     }
     ok
+}
+
+/// The walk ripgrep makes for the client's Grep: `rg --hidden --glob !.git … [--type T]
+/// [--glob G…] PATTERN PATH` run in `cwd`. `--glob` is anchored at ripgrep's working
+/// directory (the client's cwd), not at the searched path, and the path is walked as given,
+/// resolved only when opened. An error is a search ripgrep itself would refuse.
+pub(crate) fn grep_walk(
+    cwd: &Path,
+    path: &Path,
+    globs: &[String],
+    file_type: Option<&str>,
+) -> Result<ignore::Walk, &'static str> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(cwd);
+    for g in GREP_VCS_EXCLUDES {
+        overrides
+            .add(&format!("!{g}"))
+            .map_err(|_| "internal glob rejected")?;
+    }
+    for g in globs {
+        overrides
+            .add(g)
+            .map_err(|_| "Grep glob that ripgrep would reject")?;
+    }
+    let overrides = overrides
+        .build()
+        .map_err(|_| "Grep globs that ripgrep would reject")?;
+    let mut walk = ignore::WalkBuilder::new(path);
+    walk.hidden(false)
+        .follow_links(false)
+        .overrides(overrides)
+        .add_custom_ignore_filename(".rgignore");
+    if !ignore_files_trusted() {
+        walk.ignore(false)
+            .git_ignore(false)
+            .git_global(false)
+            .git_exclude(false)
+            .parents(false);
+    }
+    if let Some(name) = file_type {
+        let mut types = ignore::types::TypesBuilder::new();
+        types.add_defaults();
+        types.select(name);
+        let ty = types
+            .build()
+            .map_err(|_| "Grep type that ripgrep does not know")?;
+        walk.types(ty);
+    }
+    Ok(walk.build())
 }
 
 /// Splits an absolute Glob pattern as the client does: the directory before the first
@@ -752,6 +761,94 @@ mod tests {
             split_absolute_pattern("/w/a.rs"),
             ("/w".into(), "a.rs".into())
         );
+    }
+
+    /// The walk modelled here against the real ripgrep (`rg --files` lists exactly what a
+    /// search would open), where ripgrep is installed: hidden files, a gitignored `.env` in a
+    /// repository, `.ignore`, glob negation, comma and brace globs, globs anchored at the cwd,
+    /// types. Every file ripgrep opens must be in the model's set.
+    #[test]
+    fn grep_walk_matches_real_ripgrep() {
+        let Ok(out) = std::process::Command::new("rg").arg("--version").output() else {
+            eprintln!("rg not installed: differential check skipped");
+            return;
+        };
+        if !out.status.success() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("p");
+        let files = [
+            ".git/HEAD",
+            ".gitignore",
+            ".env",
+            "keep.env",
+            "src/main.rs",
+            "src/.hidden.rs",
+            "docs/a.md",
+            "docs/.env",
+            "docs/.ignore",
+            "docs/skip.txt",
+            "svc/.gitignore",
+            "svc/.env",
+            "svc/app.py",
+            "node_modules/x/index.js",
+        ];
+        for f in files {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            let text = match f {
+                ".gitignore" => "node_modules/\nkeep.env\n!keep.env\n",
+                "svc/.gitignore" => ".env\n",
+                "docs/.ignore" => "skip.txt\n",
+                _ => "x\n",
+            };
+            std::fs::write(&p, text).expect("write");
+        }
+        let cases: &[(&str, &[&str], Option<&str>)] = &[
+            ("", &[], None),
+            ("docs", &[], None),
+            ("docs", &["!*.md"], None),
+            ("docs", &["*.md", ".env"], None),
+            ("", &["*.{rs,py}"], None),
+            ("", &["src/*.rs"], None),
+            ("src", &["/src/*.rs"], None),
+            ("svc", &[], None),
+            ("", &[], Some("py")),
+            ("", &["!src"], Some("rust")),
+        ];
+        for (sub, globs, ty) in cases {
+            let path = if sub.is_empty() {
+                root.clone()
+            } else {
+                root.join(sub)
+            };
+            let mut cmd = std::process::Command::new("rg");
+            cmd.current_dir(&root).args(["--files", "--hidden"]);
+            for g in GREP_VCS_EXCLUDES {
+                cmd.arg("--glob").arg(format!("!{g}"));
+            }
+            if let Some(t) = ty {
+                cmd.arg("--type").arg(t);
+            }
+            for g in *globs {
+                cmd.arg("--glob").arg(g);
+            }
+            cmd.arg(&path);
+            let out = cmd.output().expect("rg runs");
+            let real: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect();
+            let globs: Vec<String> = globs.iter().map(|g| g.to_string()).collect();
+            let model: std::collections::BTreeSet<String> = grep_walk(&root, &path, &globs, *ty)
+                .expect("walk")
+                .flatten()
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                .map(|e| e.path().display().to_string())
+                .collect();
+            assert_eq!(model, real, "case {sub:?} {globs:?} {ty:?}");
+        }
     }
 
     #[test]

@@ -504,6 +504,20 @@ pub(crate) fn grep_walk(
     Ok(walk.build())
 }
 
+/// The walk ripgrep makes for the client's Glob: `rg --files --glob PATTERN --no-ignore
+/// --hidden DIR` run in `cwd` (so `--glob` is anchored at the cwd).
+pub(crate) fn glob_walk(cwd: &Path, dir: &Path, pattern: &str) -> Result<ignore::Walk, ()> {
+    let mut overrides = ignore::overrides::OverrideBuilder::new(cwd);
+    overrides.add(pattern).map_err(|_| ())?;
+    let overrides = overrides.build().map_err(|_| ())?;
+    let mut walk = ignore::WalkBuilder::new(dir);
+    walk.standard_filters(false)
+        .hidden(false)
+        .follow_links(false)
+        .overrides(overrides);
+    Ok(walk.build())
+}
+
 /// Splits an absolute Glob pattern as the client does: the directory before the first
 /// wildcard, and the rest.
 fn split_absolute_pattern(pattern: &str) -> (String, String) {
@@ -583,23 +597,12 @@ fn glob(cfg: &Compiled, ctx: &PathCtx, input: &Value, facts: &mut Facts) -> bool
     if !cfg.resolve_symlinks {
         return ok;
     }
-    // `--glob` is anchored at ripgrep's working directory, the client's cwd.
-    let mut overrides = ignore::overrides::OverrideBuilder::new(&ctx.cwd);
-    if overrides.add(&rel).is_err() {
-        facts.not_understood("Glob pattern that ripgrep would reject");
-        return false;
-    }
-    let Ok(overrides) = overrides.build() else {
+    let Ok(walk) = glob_walk(&ctx.cwd, &given, &rel) else {
         facts.not_understood("Glob pattern that ripgrep would reject");
         return false;
     };
-    let mut walk = ignore::WalkBuilder::new(&given);
-    walk.standard_filters(false)
-        .hidden(false)
-        .follow_links(false)
-        .overrides(overrides);
     let mut seen = 0usize;
-    for entry in walk.build() {
+    for entry in walk {
         let Ok(entry) = entry else { continue };
         seen += 1;
         if seen > WALK_BUDGET {
@@ -848,6 +851,64 @@ mod tests {
                 .map(|e| e.path().display().to_string())
                 .collect();
             assert_eq!(model, real, "case {sub:?} {globs:?} {ty:?}");
+        }
+    }
+
+    /// The Glob walk against the real ripgrep, where it is installed.
+    #[test]
+    fn glob_walk_matches_real_ripgrep() {
+        if !std::process::Command::new("rg")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("p");
+        for f in [
+            ".gitignore",
+            ".env",
+            "src/a.rs",
+            "src/.b.rs",
+            "ign/x.rs",
+            "docs/r.md",
+        ] {
+            let p = root.join(f);
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+            std::fs::write(&p, if f == ".gitignore" { "ign/\n" } else { "x\n" }).expect("write");
+        }
+        for (sub, pattern) in [
+            ("", "**/*.rs"),
+            ("", "*"),
+            ("src", "*.rs"),
+            ("", "src/*"),
+            ("src", "src/*.rs"),
+            ("", ".env*"),
+            ("", "{docs,src}/*"),
+        ] {
+            let path = if sub.is_empty() {
+                root.clone()
+            } else {
+                root.join(sub)
+            };
+            let out = std::process::Command::new("rg")
+                .current_dir(&root)
+                .args(["--files", "--glob", pattern, "--no-ignore", "--hidden"])
+                .arg(&path)
+                .output()
+                .expect("rg runs");
+            let real: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect();
+            let model: std::collections::BTreeSet<String> = glob_walk(&root, &path, pattern)
+                .expect("walk")
+                .flatten()
+                .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+                .map(|e| e.path().display().to_string())
+                .collect();
+            assert_eq!(model, real, "case {sub:?} {pattern:?}");
         }
     }
 

@@ -141,6 +141,24 @@ fn target(cfg: &Compiled, ctx: &PathCtx, lexical: &Path) -> Target {
     }
 }
 
+/// A client write tool's path judged literally (glob characters are plain characters to
+/// `fs.writeFile`) and through symlinks, beside the shell-style judgement the caller makes:
+/// `app/[x]/settings.json` where `app/[x]` links to `.claude` is the hook settings.
+pub(crate) fn judge_literal_write(cfg: &Compiled, ctx: &PathCtx, path: &Path, facts: &mut Facts) {
+    let t = target(cfg, ctx, path);
+    facts.paths.insert(t.real.display().to_string());
+    facts.write_paths.insert(t.real.display().to_string());
+    if t.secret {
+        facts.secret_read = true;
+    }
+    if cfg.guards.is_match(path) || cfg.guards.is_match(&t.real) {
+        facts.guard_tamper = true;
+    }
+    if !t.inside {
+        facts.outside_workspace = true;
+    }
+}
+
 /// Records what reading the whole file at `t` means; returns whether it may be allowed.
 fn judge_file_read(cfg: &Compiled, t: &Target, facts: &mut Facts) -> bool {
     let mut ok = true;

@@ -273,6 +273,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                 match input.get(field).and_then(Value::as_str) {
                     Some(raw) => match crate::client_tools::client_path(cfg, ctx, raw) {
                         Ok(p) => {
+                            crate::client_tools::judge_literal_write(cfg, ctx, &p, facts);
                             paths.push(p.display().to_string());
                             dropped = false;
                         }

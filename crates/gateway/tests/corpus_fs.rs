@@ -133,6 +133,7 @@ fn tools_fixture(home: &Path, ws: &Path) {
     std::fs::create_dir_all(ws.join("deepx/y/z")).expect("mkdir");
     write(&ws.join("deepx/y/z/f.txt"), "x\n");
     symlink(ws.join("deepx/y/z"), ws.join("zlink")).expect("symlink");
+    symlink(ws.join(".claude"), ws.join("app/[cl]")).expect("symlink");
 }
 
 #[test]

@@ -12,7 +12,7 @@
 //! Commands come from the corpus (every line labelled `allow`, and every Bash line the
 //! engine allows) and from a generator of program × option × operand combinations over the
 //! allowlist, sampled with a fixed seed. `ORACLE_CASES=N` runs N generated allowed cases
-//! (default 300), `ORACLE_SEED=S` changes the sample, `ORACLE_OUT=FILE` writes every
+//! (default 200), `ORACLE_SEED=S` changes the sample, `ORACLE_OUT=FILE` writes every
 //! mismatch as a corpus line. Mismatches already reported and not yet fixed are listed in
 //! `tests/oracle-pending.jsonl`; they are printed, not failed, so that main stays green while
 //! the analyser is fixed. The oracle needs `bwrap` and `strace` with user namespaces; without
@@ -545,10 +545,16 @@ fn violations(fx: &Fixture, run: &Run, programs: &BTreeSet<String>) -> Vec<Strin
                 if ok && !flags.contains("O_PATH") {
                     // strace -y shows the file actually opened, after every symlink.
                     let real = fd_path(&c.ret).unwrap_or(named.clone());
+                    // A directory opened is listed (names only; globs do it), a file is read.
+                    let (secret, outside) = if flags.contains("O_DIRECTORY") {
+                        ("lists a secret directory", "lists outside the workspace")
+                    } else {
+                        ("opens a secret", "opens outside the workspace")
+                    };
                     if is_secret(&real) || is_secret(&named) {
-                        v.insert(format!("{me}: opens a secret — {real}"));
+                        v.insert(format!("{me}: {secret} — {real}"));
                     } else if !is_system(&real) && !under(&real, &fx.ws) {
-                        v.insert(format!("{me}: opens outside the workspace — {real}"));
+                        v.insert(format!("{me}: {outside} — {real}"));
                     }
                 }
             }
@@ -1184,7 +1190,7 @@ fn allowed_shell_commands_do_only_what_the_analyser_said() {
         consider(name, input, &mut cases);
     }
     let from_corpus = cases.len();
-    let want = env_usize("ORACLE_CASES", 300);
+    let want = env_usize("ORACLE_CASES", 200);
     let seed = env_usize("ORACLE_SEED", 7) as u64;
     let catalog = catalog();
     assert!(!catalog.is_empty(), "no allowlisted program is installed");

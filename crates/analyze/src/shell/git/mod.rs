@@ -784,6 +784,12 @@ impl Walker<'_> {
             }
             (first.map(|c| format!("-{c}")).unwrap_or_default(), v)
         } else {
+            if a.glob {
+                // The shell expands an unquoted wildcard before git runs, opening every
+                // directory it walks (`*/*` through a link to `~/.ssh` lists it): judge the
+                // expansion as the shell does, then the words git gets as pathspecs.
+                self.read_path(a, false);
+            }
             self.check_path(l, names_only);
             return;
         };

@@ -240,6 +240,21 @@ fn diff_no_index_is_judged_by_its_paths_and_the_user_configuration() {
 }
 
 #[test]
+fn a_shell_glob_is_expanded_before_git_runs() {
+    let f = Fixture::new();
+    let ws = f.home.join("project");
+    repo(&f.home, &ws, &[("src/a.rs", "x\n")]);
+    write(&f.home.join(".ssh/id_rsa"), "KEY\n");
+    assert!(f.read_only(&ws, "git ls-tree HEAD */*"));
+    std::os::unix::fs::symlink(f.home.join(".ssh"), ws.join("sshlink")).expect("symlink");
+    // bash lists ~/.ssh through the link while expanding `*/*`.
+    assert!(!f.read_only(&ws, "git ls-tree HEAD */*"));
+    assert!(!f.read_only(&ws, "git log -- */*"));
+    // Quoted, the shell opens nothing.
+    assert!(f.read_only(&ws, "git ls-tree HEAD 'src/*.rs'"));
+}
+
+#[test]
 fn a_glob_that_expands_to_an_option_is_not_read_only() {
     let f = Fixture::new();
     let ws = f.home.join("project");

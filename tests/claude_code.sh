@@ -46,4 +46,44 @@ for l in sys.stdin: print(json.loads(l)["id"]); break' || true)"
   done ) &
 MAXWAIT=30 run True Bash '{"command":"touch @WS@/approved-marker"}'
 wait
+
+# The sandbox is the wall: an allowed Bash command comes back rewritten (updatedInput) to run
+# under `assent exec --sandbox`, and Claude Code runs the rewrite. The hook command plants a
+# secret `.env` in the workspace first. `ls -la` under the shipped policy shows the `.env`
+# as the masking device (visible only inside); under an "open" policy that allows every
+# shell command, so that nothing but the sandbox stands in the way, reads print nothing of
+# the secret.
+if [ -x /usr/bin/bwrap ] || [ -x /bin/bwrap ] || [ -x /usr/local/bin/bwrap ]; then
+  planted="sk-planted-$RANDOM$RANDOM-harness"
+  open="$home/open-policy"
+  mkdir -p "$open"
+  printf '%s\n' '@id("open-shell")' \
+    'permit (principal, action == Action::"request", resource == Kind::"shell");' >"$open/open.cedar"
+  printf '%s\n' '[local]' 'agent = "agent"' 'approver = "owner"' '[[principals]]' 'name = "owner"' \
+    'kind = "user"' 'roles = ["owner"]' '[[principals]]' 'name = "agent"' 'kind = "agent"' \
+    'roles = ["agent"]' >"$open/assent.toml"
+  contained() { # policy-args input must-contain...
+    local policy="$1" input="$2"; shift 2
+    local out result
+    out="$("$harness/run_case.sh" Bash "$input" "echo 'OPENAI_API_KEY=$planted' > .env; exec $bin --home $home hook claude-code --max-wait 3 $policy" 2>/dev/null | tail -1)"
+    result="$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("tool_ran"), d.get("tool_result"))')"
+    local bad=""
+    case "$result" in True*) ;; *) bad="the tool did not run";; esac
+    case "$result" in *"$planted"*) bad="the planted secret was printed";; esac
+    for want in "$@"; do
+      case "$result" in *"$want"*) ;; *) bad="${bad:-missing \"$want\"}";; esac
+    done
+    if [ -n "$bad" ]; then
+      echo "FAIL: sandboxed $input: $bad"; echo "$out" | cut -c1-600; fail=1
+    else
+      echo "ok: sandboxed $input"
+    fi
+  }
+  contained "" '{"command":"ls -la"}' "crw-rw-rw-" ".env"
+  contained "--policy $open" '{"command":"cat .env; grep NoNewPrivs /proc/self/status; ls -A ~ | wc -l"}' \
+    "Permission denied" "NoNewPrivs:"
+  contained "--policy $open" '{"command":"grep -r OPENAI . ; cat .e$'"'"'\\0'"'"'nv; printf \"\\033[2J\""}' '\x1b[2J'
+else
+  echo "claude_code.sh: bubblewrap not installed; sandbox cases skipped"
+fi
 exit $fail

@@ -95,12 +95,16 @@ impl View {
     /// The view for a command run in `cwd`: `roots` mounted, and every path under them that
     /// `hidden` names (secrets, guard paths) masked, plus every regular file with more than
     /// one hard link (another name for a file outside, which no name check can see).
+    ///
+    /// `cache`, when given, keeps each directory's verdict between calls while the directory
+    /// is unchanged (see [`WalkCache`]); `salt` must change whenever `hidden` could.
     pub fn build(
         roots: &[PathBuf],
         cwd: &Path,
         home: &Path,
         allow_network: bool,
         hidden: &dyn Fn(&Path) -> bool,
+        cache: Option<(&Path, &str)>,
     ) -> Result<View, String> {
         let mut view = View {
             roots: roots.to_vec(),
@@ -109,13 +113,19 @@ impl View {
             allow_network,
             ..View::default()
         };
+        let mut walk_cache = cache
+            .map(|(path, salt)| WalkCache::load(path, salt))
+            .unwrap_or_default();
         let mut seen = 0usize;
         for root in roots {
             if hidden(root) {
                 view.masked_dirs.push(root.clone());
                 continue;
             }
-            walk(root, roots, hidden, &mut view, &mut seen)?;
+            walk(root, roots, hidden, &mut view, &mut seen, &mut walk_cache)?;
+        }
+        if let Some((path, _)) = cache {
+            walk_cache.save(path);
         }
         view.masked_files.sort();
         view.masked_files.dedup();
@@ -136,18 +146,144 @@ impl View {
     }
 }
 
+/// What one directory's entries came to, valid while the directory is unchanged: the kernel
+/// sets a directory's mtime and ctime whenever an entry is created, removed or renamed in it,
+/// and nobody can set ctime back. A secret hard-linked or renamed into a directory changes
+/// that directory, so its verdict is taken again.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct DirVerdict {
+    stamp: [i64; 5],
+    subdirs: Vec<PathBuf>,
+    masked_files: Vec<PathBuf>,
+    masked_dirs: Vec<PathBuf>,
+}
+
+/// Directory verdicts kept between calls, so that a large unchanged workspace costs one
+/// `lstat` per directory instead of a match per entry.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct WalkCache {
+    salt: String,
+    dirs: std::collections::HashMap<PathBuf, DirVerdict>,
+    #[serde(skip)]
+    visited: std::collections::HashSet<PathBuf>,
+    #[serde(skip)]
+    dirty: bool,
+}
+
+impl WalkCache {
+    fn load(path: &Path, salt: &str) -> WalkCache {
+        let cache = std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<WalkCache>(&b).ok())
+            .filter(|c| c.salt == salt);
+        cache.unwrap_or_else(|| WalkCache {
+            salt: salt.to_string(),
+            dirty: true,
+            ..WalkCache::default()
+        })
+    }
+
+    fn save(&mut self, path: &Path) {
+        let before = self.dirs.len();
+        let visited = std::mem::take(&mut self.visited);
+        self.dirs.retain(|d, _| visited.contains(d));
+        if !self.dirty && self.dirs.len() == before {
+            return;
+        }
+        // A path that is not UTF-8 cannot be written: then nothing is cached.
+        let Ok(text) = serde_json::to_vec(self) else {
+            return;
+        };
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, text).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        }
+    }
+}
+
+fn stamp(m: &std::fs::Metadata) -> [i64; 5] {
+    use std::os::unix::fs::MetadataExt;
+    [
+        m.ino() as i64,
+        m.mtime(),
+        m.mtime_nsec(),
+        m.ctime(),
+        m.ctime_nsec(),
+    ]
+}
+
 fn walk(
-    dir: &Path,
+    root: &Path,
     roots: &[PathBuf],
     hidden: &dyn Fn(&Path) -> bool,
     view: &mut View,
     seen: &mut usize,
+    cache: &mut WalkCache,
 ) -> Result<(), String> {
+    // A directory changed within the last seconds may change again within the same tick of
+    // the file system's clock without its stamp moving: such a verdict is not kept.
+    let settled = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64 - 2)
+        .unwrap_or(0);
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let meta = match std::fs::symlink_metadata(&dir) {
+            Ok(m) => m,
+            Err(e) => return Err(format!("cannot stat {}: {e}", dir.display())),
+        };
+        let st = stamp(&meta);
+        cache.visited.insert(dir.clone());
+        *seen += 1;
+        let verdict = match cache.dirs.get(&dir) {
+            Some(v) if v.stamp == st => v.clone(),
+            _ => {
+                let (v, cacheable) = scan(&dir, st, roots, hidden, seen)?;
+                if cacheable && st[1] < settled && st[3] < settled {
+                    cache.dirs.insert(dir.clone(), v.clone());
+                } else {
+                    cache.dirs.remove(&dir);
+                }
+                cache.dirty = true;
+                v
+            }
+        };
+        if *seen > MAX_WALK_ENTRIES {
+            return Err(format!(
+                "the workspace holds more than {MAX_WALK_ENTRIES} entries"
+            ));
+        }
+        view.masked_files.extend(verdict.masked_files);
+        view.masked_dirs.extend(verdict.masked_dirs);
+        stack.extend(verdict.subdirs);
+    }
+    Ok(())
+}
+
+/// Reads one directory. The verdict is not cacheable when it depends on something outside
+/// the directory: a secret-named symlink (its target may appear or change later).
+fn scan(
+    dir: &Path,
+    st: [i64; 5],
+    roots: &[PathBuf],
+    hidden: &dyn Fn(&Path) -> bool,
+    seen: &mut usize,
+) -> Result<(DirVerdict, bool), String> {
     use std::os::unix::fs::MetadataExt;
+    let mut v = DirVerdict {
+        stamp: st,
+        subdirs: Vec::new(),
+        masked_files: Vec::new(),
+        masked_dirs: Vec::new(),
+    };
+    let mut cacheable = true;
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         // Unreadable inside the sandbox as well (same user, fewer capabilities).
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => return Ok((v, false)),
         Err(e) => return Err(format!("cannot list {}: {e}", dir.display())),
     };
     for entry in entries {
@@ -164,13 +300,14 @@ fn walk(
             .map_err(|e| format!("cannot stat {}: {e}", path.display()))?;
         if ft.is_symlink() {
             if hidden(&path) {
+                cacheable = false;
                 // The name is a secret: hide what it points to, if that is visible at all.
                 if let Ok(target) = std::fs::canonicalize(&path) {
                     if roots.iter().any(|r| target.starts_with(r)) {
                         if target.is_dir() {
-                            view.masked_dirs.push(target);
+                            v.masked_dirs.push(target);
                         } else {
-                            view.masked_files.push(target);
+                            v.masked_files.push(target);
                         }
                     }
                 }
@@ -179,24 +316,24 @@ fn walk(
         }
         if ft.is_dir() {
             if hidden(&path) {
-                view.masked_dirs.push(path);
+                v.masked_dirs.push(path);
             } else {
-                walk(&path, roots, hidden, view, seen)?;
+                v.subdirs.push(path);
             }
             continue;
         }
         if hidden(&path) {
-            view.masked_files.push(path);
+            v.masked_files.push(path);
             continue;
         }
         if ft.is_file() {
             let links = entry.metadata().map(|m| m.nlink()).unwrap_or(2);
             if links > 1 {
-                view.masked_files.push(path);
+                v.masked_files.push(path);
             }
         }
     }
-    Ok(())
+    Ok((v, cacheable))
 }
 
 /// bubblewrap on this machine, from fixed system paths only.
@@ -637,6 +774,69 @@ mod tests {
         assert_eq!(esc(&[b"x\r", b"y"]), "x\\ry");
         assert_eq!(esc(&[b"x\r"]), "x\\r");
         assert_eq!(esc(&[b"\xe2\x9c"]), "\\xe2\\x9c", "truncated at the end");
+    }
+
+    #[test]
+    fn the_walk_cache_never_hides_a_new_secret() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = std::fs::canonicalize(dir.path()).expect("canonical");
+        let ws = root.join("ws");
+        std::fs::create_dir_all(ws.join("a/b")).expect("mkdir");
+        std::fs::create_dir_all(root.join("outside")).expect("mkdir");
+        std::fs::write(ws.join("a/b/x.txt"), "x").expect("write");
+        std::fs::write(ws.join("a/.env"), "s").expect("write");
+        std::fs::write(root.join("outside/key"), "k").expect("write");
+        let calls = std::cell::Cell::new(0usize);
+        let hidden = |p: &Path| {
+            calls.set(calls.get() + 1);
+            p.file_name().is_some_and(|n| n == ".env")
+        };
+        let cache = root.join("cache.json");
+        let build = || {
+            View::build(
+                std::slice::from_ref(&ws),
+                &ws,
+                &root,
+                false,
+                &hidden,
+                Some((&cache, "salt")),
+            )
+            .expect("view")
+        };
+        // Only directories settled for a few seconds are kept.
+        std::thread::sleep(std::time::Duration::from_millis(3100));
+        let first = build();
+        assert_eq!(first.masked_files, vec![ws.join("a/.env")]);
+        let before = calls.get();
+        assert_eq!(build(), first, "the same view from the cache");
+        assert_eq!(
+            calls.get(),
+            before + 1,
+            "an unchanged tree is not matched again (only its root)"
+        );
+        // New names in a cached directory: a secret, and a hard link to a file outside.
+        std::fs::write(ws.join("a/b/.env"), "s").expect("write");
+        std::fs::hard_link(root.join("outside/key"), ws.join("a/harmless")).expect("link");
+        let third = build();
+        assert!(
+            third.masked_files.contains(&ws.join("a/b/.env")),
+            "{third:?}"
+        );
+        assert!(
+            third.masked_files.contains(&ws.join("a/harmless")),
+            "{third:?}"
+        );
+        // Other patterns (another salt) never reuse the verdicts.
+        let none = View::build(
+            std::slice::from_ref(&ws),
+            &ws,
+            &root,
+            false,
+            &|_: &Path| false,
+            Some((&cache, "other")),
+        )
+        .expect("view");
+        assert_eq!(none.masked_files, vec![ws.join("a/harmless")]);
     }
 
     #[test]

@@ -111,7 +111,8 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             // When it cannot start, `probe` says so once; policy or a person already allowed
             // this command, so it runs on that verdict alone.
             if probe(loc).is_ok() {
-                let view = view_for(gw.engine.analyzer(), &cwd_path, &loc.home, args.allow_network)
+                let (cache, salt) = walk_cache(loc, &gw.policy().settings, &cwd_path);
+                let view = view_for(gw.engine.analyzer(), &cwd_path, &loc.home, args.allow_network, Some((&cache, &salt)))
                     .map_err(|e| anyhow::anyhow!("cannot build the sandbox: {e}; command not run"))?;
                 let bwrap = sandbox::bwrap()
                     .ok_or_else(|| anyhow::anyhow!("bubblewrap is not installed; command not run"))?;
@@ -230,12 +231,34 @@ pub(crate) fn view_for(
     cwd: &Path,
     home: &Path,
     allow_network: bool,
+    cache: Option<(&Path, &str)>,
 ) -> Result<sandbox::View, String> {
     let cwd = std::fs::canonicalize(cwd)
         .map_err(|e| format!("cannot resolve the working directory: {e}"))?;
     let roots = analyzer.workspace_roots(&cwd.display().to_string());
     let hidden = |p: &Path| analyzer.names_secret(p) || analyzer.names_guard(p);
-    sandbox::View::build(&roots, &cwd, home, allow_network, &hidden)
+    sandbox::View::build(&roots, &cwd, home, allow_network, &hidden, cache)
+}
+
+/// Where the workspace walk keeps its directory verdicts for `roots`, and the salt that ties
+/// them to what decides "hidden": this binary (its built-in patterns) and the settings.
+pub(crate) fn walk_cache(
+    loc: &Locations,
+    settings: &impl std::fmt::Debug,
+    cwd: &Path,
+) -> (PathBuf, String) {
+    use sha2::{Digest, Sha256};
+    use std::os::unix::fs::MetadataExt;
+    let exe = std::env::current_exe()
+        .and_then(std::fs::metadata)
+        .map(|m| format!("{}:{}:{}:{}", m.dev(), m.ino(), m.size(), m.mtime_nsec()))
+        .unwrap_or_default();
+    let salt = hex::encode(Sha256::digest(
+        format!("{exe}|{loc:?}|{settings:?}").as_bytes(),
+    ));
+    let key = hex::encode(Sha256::digest(cwd.as_os_str().as_encoded_bytes()));
+    let name = format!("walk-{}.json", key.get(..16).unwrap_or(&key));
+    (sandbox_dir(loc).join(name), salt)
 }
 
 /// The environment for the command: every variable except protected ones, ones whose value

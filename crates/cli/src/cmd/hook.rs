@@ -303,11 +303,14 @@ fn sandbox_input(
         .as_deref()
         .ok_or("no working directory")?;
     let network = eval.facts.network;
+    let cwd = std::path::Path::new(cwd);
+    let (cache, salt) = super::exec::walk_cache(loc, &gw.policy().settings, cwd);
     let view = super::exec::view_for(
         gw.engine.analyzer(),
-        std::path::Path::new(cwd),
+        cwd,
         &loc.home,
         network,
+        Some((&cache, &salt)),
     )?;
     let bash = ["/bin/bash", "/usr/bin/bash"]
         .into_iter()

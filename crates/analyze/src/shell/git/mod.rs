@@ -13,6 +13,11 @@
 //! 3. **What the repository tracks**: a call that prints file contents in a repository whose
 //!    index tracks a secret reads it; a call that rewrites the work tree where a guard file
 //!    (hook settings) is tracked or present tampers with the guard.
+//!
+//! Not seen (the sandbox is the wall for these): a secret committed once and later removed
+//! from the index (history is not read, only the index); an untracked `.gitattributes` below
+//! the work tree's root selecting a driver from the user's global configuration; a guard file
+//! that exists only in another branch or commit, which a branch switch would create.
 
 mod config;
 mod index;

@@ -13,7 +13,6 @@ mod find;
 pub(crate) mod grammar;
 mod jq;
 mod judge;
-mod queries;
 mod secret_cli;
 mod sed;
 pub(crate) mod table;
@@ -244,6 +243,10 @@ impl Walker<'_> {
         }
         let name = resolve_program(&raw_name);
         self.facts.programs.insert(name.clone());
+        if matches!(name.as_str(), "egrep" | "fgrep") {
+            // Scripts that run `grep -E` / `grep -F`.
+            self.facts.programs.insert("grep".into());
+        }
         if let Some(sub) = argv[1..]
             .iter()
             .filter_map(|a| a.lit.as_deref())
@@ -262,13 +265,6 @@ impl Walker<'_> {
         }
         if argv.len() == 2 && self.version_or_help(&name, &argv[1]) {
             return;
-        }
-        if let Some((grammar, rest)) = queries::find(&name, &argv[1..]) {
-            // `npm ls`, `pip list`, `go version`: a read-only subcommand with its own grammar.
-            if !self.funcs.iter().any(|f| f == &name) {
-                self.judge(&name, grammar, rest, &stdin);
-                return;
-            }
         }
         if secret_cli::reads_secret(&name, &argv[1..]) {
             // `vault kv get`, `aws secretsmanager get-secret-value`, `op read`: the output is

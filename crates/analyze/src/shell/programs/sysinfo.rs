@@ -157,7 +157,8 @@ pub(super) const PROGRAMS: &[Program] = &[
     Program {
         options: &[
             flag(&["-a", "--all-locales"]),
-            flag(&["-m", "--charmaps"]),
+            // Lists charmaps by running gzip over them.
+            bad(&["-m", "--charmaps"], "runs gzip"),
             flag(&["-c", "--category-name"]),
             flag(&["-k", "--keyword-name"]),
             flag(&["-v", "--verbose"]),

@@ -18,10 +18,7 @@ const TABLES: &[&[Program]] = &[
 ];
 
 fn all() -> impl Iterator<Item = &'static Program> {
-    TABLES
-        .iter()
-        .flat_map(|t| t.iter())
-        .chain(super::queries::QUERIES.iter().map(|q| &q.grammar))
+    TABLES.iter().flat_map(|t| t.iter())
 }
 
 /// The grammar of an allowlisted program.

@@ -118,8 +118,11 @@ impl Walker<'_> {
             }
             // Clusters like `python3 -Sc 'code'` and `perl -ne 'code'`.
             if l.starts_with('-') && !l.starts_with("--") && l.len() > 2 {
-                let last = &l[l.len() - 1..];
-                if inline.iter().any(|f| f.len() == 2 && &f[1..] == last) {
+                let last = l.chars().last();
+                if inline
+                    .iter()
+                    .any(|f| f.len() == 2 && f.chars().nth(1) == last)
+                {
                     code = Some(args.get(i + 1).cloned().unwrap_or_else(|| Arg::literal("")));
                     break;
                 }
@@ -299,7 +302,7 @@ impl Walker<'_> {
             return;
         }
         self.facts.wrapper = true;
-        self.exec(args[i..].to_vec(), stdin);
+        self.exec(args.get(i..).unwrap_or(&[]).to_vec(), stdin);
     }
 
     pub(in crate::shell) fn xargs(&mut self, args: &[Arg]) {
@@ -343,7 +346,7 @@ impl Walker<'_> {
                 _ => break,
             }
         }
-        let mut inner: Vec<Arg> = args[i..].to_vec();
+        let mut inner: Vec<Arg> = args.get(i..).unwrap_or(&[]).to_vec();
         if inner.is_empty() {
             inner.push(Arg::literal("echo"));
         }
@@ -427,7 +430,7 @@ impl Walker<'_> {
                 }
                 if name == "runuser" {
                     if let Some(p) = args.iter().position(|a| a.is("--")) {
-                        return Some(Inner::Argv(args[p + 1..].to_vec()));
+                        return Some(Inner::Argv(args.get(p + 1..).unwrap_or(&[]).to_vec()));
                     }
                 }
                 return Some(Inner::Opaque("a login shell"));
@@ -450,10 +453,15 @@ impl Walker<'_> {
                     };
                 }
                 if args.iter().any(|a| a.is("-x") || a.is("--exec")) {
-                    return Some(Inner::Argv(args[i..].to_vec()));
+                    return Some(Inner::Argv(args.get(i..).unwrap_or(&[]).to_vec()));
                 }
-                let joined: Vec<&str> = args[i..].iter().filter_map(|a| a.lit.as_deref()).collect();
-                if joined.len() != args[i..].len() {
+                let joined: Vec<&str> = args
+                    .get(i..)
+                    .unwrap_or(&[])
+                    .iter()
+                    .filter_map(|a| a.lit.as_deref())
+                    .collect();
+                if joined.len() != args.get(i..).unwrap_or(&[]).len() {
                     return Some(Inner::Opaque("a command computed at run time"));
                 }
                 return Some(Inner::Script(Arg::literal(&joined.join(" "))));
@@ -481,7 +489,7 @@ impl Walker<'_> {
             | "pv" | "env-update" | "with-contenv" => {
                 // Wrappers whose option grammar is not modelled: find a `--`, else give up.
                 if let Some(p) = args.iter().position(|a| a.is("--")) {
-                    return Some(Inner::Argv(args[p + 1..].to_vec()));
+                    return Some(Inner::Argv(args.get(p + 1..).unwrap_or(&[]).to_vec()));
                 }
                 return Some(Inner::Opaque("a command whose position is not known"));
             }

@@ -490,15 +490,42 @@ impl<'a> Walker<'a> {
             ast::ExtendedTestExpr::Not(a) | ast::ExtendedTestExpr::Parenthesized(a) => {
                 self.ext_test(a)
             }
-            ast::ExtendedTestExpr::UnaryTest(_, w) => {
-                let a = self.word(&w.value);
-                self.arithmetic_operand(&a);
+            ast::ExtendedTestExpr::UnaryTest(op, w) => {
+                let a = self.dynamic_test_word(&w.value);
+                if matches!(
+                    op,
+                    ast::UnaryPredicate::ShellVariableIsSetAndAssigned
+                        | ast::UnaryPredicate::ShellVariableIsSetAndNameRef
+                ) {
+                    self.variable_operand(&a);
+                } else {
+                    self.arithmetic_operand(&a);
+                }
             }
-            ast::ExtendedTestExpr::BinaryTest(_, a, b) => {
-                let a = self.word(&a.value);
-                let b = self.word(&b.value);
-                self.arithmetic_operand(&a);
-                self.arithmetic_operand(&b);
+            ast::ExtendedTestExpr::BinaryTest(op, a, b) => {
+                let a = self.dynamic_test_word(&a.value);
+                let b = self.dynamic_test_word(&b.value);
+                use ast::BinaryPredicate as B;
+                if matches!(
+                    op,
+                    B::ArithmeticEqualTo
+                        | B::ArithmeticNotEqualTo
+                        | B::ArithmeticLessThan
+                        | B::ArithmeticLessThanOrEqualTo
+                        | B::ArithmeticGreaterThan
+                        | B::ArithmeticGreaterThanOrEqualTo
+                ) {
+                    // `[[ A -eq B ]]` evaluates both sides as arithmetic expressions.
+                    for side in [&a, &b] {
+                        match &side.lit {
+                            Some(text) => self.arith(text),
+                            None => self.not_read_only(),
+                        }
+                    }
+                } else {
+                    self.arithmetic_operand(&a);
+                    self.arithmetic_operand(&b);
+                }
             }
         }
     }
@@ -679,44 +706,108 @@ impl<'a> Walker<'a> {
         a
     }
 
-    /// Bash evaluates some test operands arithmetically (`-eq`, `-v`): an array subscript
-    /// inside a quoted operand (`'a[$(cmd)]'`) then runs code that no parser sees as code.
+    /// An operand of `test`/`[`: bash evaluates the subscript of `-v 'a[…]'` (and of `-R`)
+    /// arithmetically, so a subscript can run code (`'a[$(cmd)]'`) or read variables. A
+    /// dynamic operand could be such a name.
     pub(super) fn arithmetic_operand(&mut self, a: &Arg) {
-        if let Some(l) = &a.lit {
-            if l.contains("$(") || l.contains('`') || (l.contains('[') && l.contains('$')) {
-                self.not_read_only();
-                self.facts.inline_eval = true;
+        let Some(l) = &a.lit else {
+            self.not_read_only();
+            return;
+        };
+        if l.contains("$(") || l.contains('`') || (l.contains('[') && l.contains('$')) {
+            self.not_read_only();
+            self.facts.inline_eval = true;
+        }
+        if let Some((_, rest)) = l.split_once('[') {
+            if rest.contains(']') {
+                self.variable_operand(a);
             }
         }
     }
 
-    /// Arithmetic can hide command substitutions (`$(( $(rm x) ))`) and array subscripts that
-    /// run code (`a[$(rm x)]`): walk any we find.
+    /// A variable name as `-v`/`-R` test it (`NAME`, `NAME[SUBSCRIPT]`): its value is read
+    /// (whether it is set, at least) and the subscript is an arithmetic expression.
+    fn variable_operand(&mut self, a: &Arg) {
+        let Some(l) = &a.lit else {
+            self.not_read_only();
+            return;
+        };
+        let (name, subscript) = match l.split_once('[') {
+            Some((n, rest)) => (n, rest.rsplit_once(']').map(|(s, _)| s)),
+            None => (l.as_str(), None),
+        };
+        if self.cfg.env.is_protected(name) {
+            self.facts.env_read.insert(name.to_string());
+        }
+        if let Some(sub) = subscript {
+            self.arith(sub);
+        }
+    }
+
+    /// An arithmetic expression (`(( ))`, `$(( ))`, `[[ A -eq B ]]`, `${X:OFFSET}`, array
+    /// subscripts, `let`). Bash evaluates every name in it recursively: a variable whose
+    /// value is an expression is evaluated too, subscripts and command substitutions
+    /// included (`true 'a[$(id)]'; [[ _ -eq 0 ]]` runs `id`), so only plain numbers are
+    /// followed exactly. Names are reads (protected ones are recorded); `NAME=`, `NAME+=`,
+    /// `NAME++` are writes; substitutions are walked.
     fn arith(&mut self, text: &str) {
         self.facts.substitution |= text.contains("$(") || text.contains('`');
-        // Assignments inside arithmetic: `((PORT=1))`, `((x+=2))`, `((n++))`.
         let bytes = text.as_bytes();
         let mut i = 0;
-        while i < bytes.len() {
-            if bytes[i].is_ascii_alphabetic() || bytes[i] == b'_' {
-                let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+        while let Some(&c) = bytes.get(i) {
+            if c.is_ascii_digit() {
+                // A number: `10`, `0x1f`, `16#ff`, `64#_@`.
+                while bytes
+                    .get(i)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'#' | b'@' | b'_'))
+                {
                     i += 1;
                 }
-                let name = &text[start..i];
-                let rest = text[i..].trim_start();
+                continue;
+            }
+            if c == b'$' {
+                // `$x` expands to text that is evaluated in turn; skip the name after it.
+                self.not_read_only();
+                i += 1;
+                while bytes
+                    .get(i)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                {
+                    i += 1;
+                }
+                continue;
+            }
+            if c.is_ascii_alphabetic() || c == b'_' {
+                let start = i;
+                while bytes
+                    .get(i)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                {
+                    i += 1;
+                }
+                let name = text.get(start..i).unwrap_or("");
+                let before = text.get(..start).unwrap_or("").trim_end();
+                let rest = text.get(i..).unwrap_or("").trim_start();
                 let assigns = (rest.starts_with('=') && !rest.starts_with("=="))
                     || rest.starts_with("++")
                     || rest.starts_with("--")
                     || ["+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="]
                         .iter()
                         .any(|op| rest.starts_with(op))
-                    || text[..start].trim_end().ends_with("++")
-                    || text[..start].trim_end().ends_with("--");
+                    || before.ends_with("++")
+                    || before.ends_with("--");
+                // Reading a name evaluates its value as an expression: not followed.
+                self.not_read_only();
+                if self.cfg.env.is_protected(name) {
+                    self.facts.env_read.insert(name.to_string());
+                }
                 if assigns {
                     self.assign_var(name);
                 }
                 continue;
+            }
+            if c == b'`' {
+                self.not_read_only();
             }
             i += 1;
         }
@@ -742,6 +833,8 @@ impl<'a> Walker<'a> {
             ast::AssignmentName::VariableName(n) => n.clone(),
             ast::AssignmentName::ArrayElementName(n, idx) => {
                 self.word(&format!("\"{idx}\""));
+                // An indexed array's subscript is an arithmetic expression.
+                self.arith(idx);
                 n.clone()
             }
         };
@@ -881,6 +974,15 @@ impl<'a> Walker<'a> {
             }
             return;
         }
+        if argv.first().is_some_and(|a| a.is("let")) {
+            // `let EXPR…`: each argument is an arithmetic expression.
+            for a in argv.iter().skip(1) {
+                match &a.lit {
+                    Some(text) => self.arith(text),
+                    None => self.not_read_only(),
+                }
+            }
+        }
         for name in &assigns {
             if !words::is_harmless_prefix_var(name) {
                 self.assign_var(name);
@@ -957,7 +1059,10 @@ impl<'a> Walker<'a> {
                             let arg = self.pieces_to_arg(&pieces, &doc.doc.value);
                             return Some(match arg.lit {
                                 Some(t) => Stdin::Text(t),
-                                None => Stdin::Unknown("a here-document with expansions"),
+                                None => {
+                                    self.not_read_only();
+                                    Stdin::Unknown("a here-document with expansions")
+                                }
                             });
                         }
                         Err(_) => {
@@ -973,7 +1078,10 @@ impl<'a> Walker<'a> {
                 let arg = self.word(&w.value);
                 Some(match arg.lit {
                     Some(t) => Stdin::Text(t),
-                    None => Stdin::Unknown("a here-string with expansions"),
+                    None => {
+                        self.not_read_only();
+                        Stdin::Unknown("a here-string with expansions")
+                    }
                 })
             }
             ast::IoRedirect::OutputAndError(w, _) => {

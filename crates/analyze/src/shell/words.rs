@@ -2,7 +2,9 @@
 //! be known without running anything, and walk every substitution hidden inside it.
 
 use super::Walker;
-use brush_parser::word::{Parameter, ParameterExpr, TildeExpr, WordPiece, WordPieceWithSource};
+use brush_parser::word::{
+    Parameter, ParameterExpr, ParameterTransformOp, TildeExpr, WordPiece, WordPieceWithSource,
+};
 
 /// One word after analysis. `lit` is `None` when its value depends on something unknown at
 /// analysis time (a variable, a substitution, a brace expansion).
@@ -162,79 +164,112 @@ fn expr_parameter(e: &ParameterExpr) -> Option<(&Parameter, bool, bool)> {
     })
 }
 
-/// Decodes the body of `$'…'`.
-fn ansi_c(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
+/// Decodes the body of `$'…'` exactly as bash does (lib/sh/strtrans.c): `\a \b \e \E \f
+/// \n \r \t \v \\ \' \" \?`, `\nnn` (one to three octal digits, taken modulo 256), `\xHH`
+/// (one or two hex digits), `\uHHHH`, `\UHHHHHHHH`, `\cX`; any other escape stays as it is.
+/// Bash keeps the result as a C string, so a NUL (`\0`, `\x00`, `\400`, `\c@`…) ends the
+/// piece: `.e$'\0'nv` is `.env`. `None` when the bytes are not UTF-8 or depend on the locale
+/// (`\u` above 0x7f is UTF-8 in a UTF-8 locale and `\u00E9` text in the C locale).
+pub(crate) fn ansi_c(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    // Where the first locale-dependent escape landed (it matters only before a NUL).
+    let mut unsure: Option<usize> = None;
+    let mut i = 0;
+    let hex = |b: &[u8], i: &mut usize, max: usize| -> Option<u32> {
+        let mut v: u32 = 0;
+        let mut n = 0;
+        while n < max {
+            match b.get(*i).and_then(|c| char::from(*c).to_digit(16)) {
+                Some(d) => {
+                    v = v.wrapping_mul(16).wrapping_add(d);
+                    *i += 1;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        (n > 0).then_some(v)
+    };
+    while let Some(&c) = b.get(i) {
+        i += 1;
+        if c != b'\\' {
             out.push(c);
             continue;
         }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('r') => out.push('\r'),
-            Some('a') => out.push('\u{7}'),
-            Some('b') => out.push('\u{8}'),
-            Some('e') | Some('E') => out.push('\u{1b}'),
-            Some('f') => out.push('\u{c}'),
-            Some('v') => out.push('\u{b}'),
-            Some('\\') => out.push('\\'),
-            Some('\'') => out.push('\''),
-            Some('"') => out.push('"'),
-            Some('?') => out.push('?'),
-            Some('c') => {
-                if let Some(x) = chars.next() {
-                    out.push(char::from((x as u8) & 0x1f));
-                }
-            }
-            Some(d @ '0'..='7') => {
-                let mut v = d.to_digit(8).unwrap_or(0);
+        let Some(&e) = b.get(i) else {
+            out.push(b'\\');
+            continue;
+        };
+        i += 1;
+        match e {
+            b'a' => out.push(7),
+            b'b' => out.push(8),
+            b'e' | b'E' => out.push(0x1b),
+            b'f' => out.push(0x0c),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(0x0b),
+            b'\\' | b'\'' | b'"' | b'?' => out.push(e),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
                 for _ in 0..2 {
-                    match chars.peek().and_then(|c| c.to_digit(8)) {
-                        Some(n) => {
-                            v = v * 8 + n;
-                            chars.next();
+                    match b.get(i) {
+                        Some(d @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(d - b'0');
+                            i += 1;
                         }
-                        None => break,
+                        _ => break,
                     }
                 }
-                out.push(char::from_u32(v & 0xff).unwrap_or('\u{FFFD}'));
+                out.push((v & 0xff) as u8);
             }
-            Some(k @ ('x' | 'u' | 'U')) => {
-                let max = match k {
-                    'x' => 2,
-                    'u' => 4,
-                    _ => 8,
-                };
-                let mut v = 0u32;
-                let mut n = 0;
-                while n < max {
-                    match chars.peek().and_then(|c| c.to_digit(16)) {
-                        Some(d) => {
-                            v = v * 16 + d;
-                            chars.next();
-                            n += 1;
-                        }
-                        None => break,
+            b'x' => match hex(b, &mut i, 2) {
+                Some(v) => out.push((v & 0xff) as u8),
+                None => out.extend_from_slice(b"\\x"),
+            },
+            b'u' | b'U' => match hex(b, &mut i, if e == b'u' { 4 } else { 8 }) {
+                Some(v) if v < 0x80 => out.push(v as u8),
+                Some(_) => {
+                    unsure.get_or_insert(out.len());
+                    out.push(b'?');
+                }
+                None => {
+                    out.push(b'\\');
+                    out.push(e);
+                }
+            },
+            b'c' => match b.get(i) {
+                None => out.extend_from_slice(b"\\c"),
+                Some(&x) => {
+                    i += 1;
+                    if x == b'\\' && b.get(i) == Some(&b'\\') {
+                        i += 1;
                     }
+                    if !x.is_ascii() {
+                        unsure.get_or_insert(out.len());
+                    }
+                    out.push(if x == b'?' {
+                        0x7f
+                    } else {
+                        x.to_ascii_uppercase() & 0x1f
+                    });
                 }
-                if n == 0 {
-                    out.push('\\');
-                    out.push(k);
-                } else {
-                    out.push(char::from_u32(v).unwrap_or('\u{FFFD}'));
-                }
+            },
+            _ => {
+                out.push(b'\\');
+                out.push(e);
             }
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
         }
     }
-    out
+    if let Some(nul) = out.iter().position(|&x| x == 0) {
+        out.truncate(nul);
+    }
+    if unsure.is_some_and(|u| u < out.len()) {
+        return None;
+    }
+    String::from_utf8(out).ok()
 }
 
 impl Walker<'_> {
@@ -295,7 +330,14 @@ impl Walker<'_> {
                     out.push_str(t);
                 }
                 WordPiece::SingleQuotedText(t) => out.push_str(t),
-                WordPiece::AnsiCQuotedText(t) => out.push_str(&ansi_c(t)),
+                WordPiece::AnsiCQuotedText(t) => match ansi_c(t) {
+                    Some(text) => out.push_str(&text),
+                    None => {
+                        // Bytes that are not UTF-8, or that depend on the locale.
+                        *dynamic = true;
+                        out.push('*');
+                    }
+                },
                 WordPiece::DoubleQuotedSequence(inner)
                 | WordPiece::GettextDoubleQuotedSequence(inner) => {
                     self.pieces(inner, raw, out, dynamic, glob, true)
@@ -371,6 +413,25 @@ impl Walker<'_> {
                 }
             }
         }
+        // Arithmetic inside the expansion: `${X:OFFSET:LENGTH}`, `${A[SUBSCRIPT]}`.
+        if let ParameterExpr::Substring { offset, length, .. } = e {
+            self.arith(&offset.value);
+            if let Some(l) = length {
+                self.arith(&l.value);
+            }
+        }
+        if let Some((Parameter::NamedWithIndex { index, .. }, _, _)) = expr_parameter(e) {
+            self.arith(index);
+        }
+        if let ParameterExpr::Transform {
+            op: ParameterTransformOp::PromptExpand,
+            ..
+        } = e
+        {
+            // `${X@P}` expands the value like a prompt: `$(…)` in it runs.
+            self.read_only = false;
+            self.facts.inline_eval = true;
+        }
         match expr_parameter(e) {
             Some((param, indirect, assigns)) => {
                 let name = param_name(param);
@@ -418,9 +479,148 @@ mod tests {
 
     #[test]
     fn ansi_c_decodes_escapes() {
-        assert_eq!(ansi_c(r"\x72\x6d"), "rm");
-        assert_eq!(ansi_c(r"\162\155"), "rm");
-        assert_eq!(ansi_c(r"\u0072m"), "rm");
-        assert_eq!(ansi_c(r"a\nb"), "a\nb");
+        let d = |s: &str| ansi_c(s).unwrap_or_else(|| "<none>".into());
+        assert_eq!(d(r"\x72\x6d"), "rm");
+        assert_eq!(d(r"\162\155"), "rm");
+        assert_eq!(d(r"\u0072m"), "rm");
+        assert_eq!(d(r"a\nb"), "a\nb");
+        // NUL ends the piece.
+        assert_eq!(d(r"\0"), "");
+        assert_eq!(d(r"a\0b"), "a");
+        assert_eq!(d(r"a\x00b"), "a");
+        assert_eq!(d(r"a\400b"), "a");
+        assert_eq!(d(r"a\c@b"), "a");
+        assert_eq!(d(r"a\u0000b"), "a");
+        assert_eq!(d(r"\x"), "\\x");
+        assert_eq!(d(r"\c\\x"), "\u{1c}x");
+        assert_eq!(ansi_c(r"\xff"), None);
+        assert_eq!(ansi_c(r"\u00e9"), None);
+    }
+
+    /// Differential test against the real bash: random `$'…'` bodies, decoded by bash and
+    /// by `ansi_c`, must agree byte for byte (or `ansi_c` declines bytes that are not
+    /// UTF-8 or depend on the locale). Skipped where bash is not installed.
+    #[test]
+    fn ansi_c_matches_real_bash() {
+        const FRAGMENTS: &[&str] = &[
+            r"\0",
+            r"\00",
+            r"\000",
+            r"\0000",
+            r"\1",
+            r"\12",
+            r"\123",
+            r"\1234",
+            r"\400",
+            r"\777",
+            r"\8",
+            r"\9",
+            r"\x",
+            r"\x0",
+            r"\x00",
+            r"\x4",
+            r"\x41",
+            r"\x7f",
+            r"\xff",
+            r"\xg",
+            r"\u",
+            r"\u0",
+            r"\u41",
+            r"\u0041",
+            r"\u00e9",
+            r"\u0000",
+            r"\U",
+            r"\U41",
+            r"\U0001F600",
+            r"\U00000000",
+            r"\c",
+            r"\c@",
+            r"\cA",
+            r"\ca",
+            r"\c?",
+            r"\c[",
+            r"\c\\",
+            r"\c\x",
+            r"\a",
+            r"\b",
+            r"\e",
+            r"\E",
+            r"\f",
+            r"\n",
+            r"\r",
+            r"\t",
+            r"\v",
+            r"\\",
+            r"\'",
+            r#"\""#,
+            r"\?",
+            r"\z",
+            r"\ ",
+            "a",
+            ".",
+            "/",
+            "e",
+            "n",
+            "v",
+            "0",
+            "7",
+            "f",
+            "x",
+            " ",
+            "é",
+            "$",
+            "*",
+        ];
+        let Ok(probe) = std::process::Command::new("bash")
+            .arg("-c")
+            .arg("true")
+            .output()
+        else {
+            return;
+        };
+        if !probe.status.success() {
+            return;
+        }
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut cases = Vec::new();
+        for _ in 0..3000 {
+            let n = 1 + (next() % 6) as usize;
+            let body: String = (0..n)
+                .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
+                .collect();
+            cases.push(body);
+        }
+        let script: String = cases
+            .iter()
+            .map(|c| format!("printf '%s\\0' $'{c}'\n"))
+            .collect();
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(&script)
+            .env("LC_ALL", "C.UTF-8")
+            .output()
+            .expect("bash runs");
+        let got: Vec<&[u8]> = out.stdout.split(|b| *b == 0).collect();
+        assert!(got.len() > cases.len(), "bash printed too few results");
+        let mut declined = 0;
+        for (case, bash) in cases.iter().zip(got) {
+            match ansi_c(case) {
+                Some(ours) => assert_eq!(ours.as_bytes(), bash, "$'{case}'"),
+                None => {
+                    declined += 1;
+                    assert!(
+                        std::str::from_utf8(bash).is_err() || bash.iter().any(|b| *b >= 0x80),
+                        "$'{case}' declined but bash gives plain {bash:?}"
+                    );
+                }
+            }
+        }
+        assert!(declined < cases.len() / 2, "too many declined: {declined}");
     }
 }

@@ -45,6 +45,16 @@ pub(crate) struct PathCtx {
     pub cwd_unknown: bool,
 }
 
+/// What bash makes of a glob word on disk now (see [`PathCtx::expand_word`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct GlobExpansion {
+    /// The words it becomes, in the form bash produces them (relative stays relative);
+    /// `None` when that form cannot be told (`..` in a relative pattern).
+    pub words: Option<Vec<String>>,
+    /// Directories bash lists to expand it.
+    pub dirs_read: Vec<PathBuf>,
+}
+
 /// How a word with glob characters is judged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Mode {
@@ -128,6 +138,51 @@ impl PathCtx {
             roots: self.roots.clone(),
             cwd_unknown: self.cwd_unknown,
         }
+    }
+
+    /// What bash makes of an unquoted glob word here: the words it expands to (empty when
+    /// nothing matches and the word is passed as it is) and the directories it lists to
+    /// find them. `None` when that cannot be known completely (no file-system access, an
+    /// unknown or uncertain directory, extglob, globstar, unreadable directories).
+    pub fn expand_word(&self, cfg: &Compiled, raw: &str) -> Option<GlobExpansion> {
+        if !cfg.resolve_symlinks
+            || self.cwd_unknown
+            || !self.cwd_alts.is_empty()
+            || ["+(", "@(", "!(", "*(", "?("]
+                .iter()
+                .any(|x| raw.contains(x))
+        {
+            return None;
+        }
+        let pattern = self.absolute(cfg, raw);
+        let mut dirs_read = Vec::new();
+        let found = expand_listing(&pattern, &mut dirs_read)?;
+        let relative = is_relative(raw);
+        let climbs = raw
+            .split('/')
+            .any(|c| c == ".." || (c == "." && !raw.starts_with("./")));
+        let words = if relative && climbs {
+            None
+        } else {
+            let base = format!("{}/", self.cwd.display());
+            let mut words = Vec::new();
+            for (p, _) in &found {
+                let text = p.display().to_string();
+                let word = if relative {
+                    let rest = text.strip_prefix(&base)?.to_string();
+                    if raw.starts_with("./") {
+                        format!("./{rest}")
+                    } else {
+                        rest
+                    }
+                } else {
+                    text
+                };
+                words.push(word);
+            }
+            Some(words)
+        };
+        Some(GlobExpansion { words, dirs_read })
     }
 
     /// Absolute, normalised form of `raw` (which may start with `~`).
@@ -414,6 +469,11 @@ fn could_name_ancestor(pattern: &str, roots: &[PathBuf]) -> bool {
 /// `None` when the expansion cannot be known completely: an unreadable directory, `**`
 /// (globstar), a component this module cannot model, or too many entries.
 fn expand_on_disk(pattern: &Path) -> Option<Vec<(PathBuf, bool)>> {
+    expand_listing(pattern, &mut Vec::new())
+}
+
+/// [`expand_on_disk`], also collecting the directories bash lists on the way.
+fn expand_listing(pattern: &Path, dirs_read: &mut Vec<PathBuf>) -> Option<Vec<(PathBuf, bool)>> {
     // Each candidate with whether it matched under bash's default options.
     let mut current = vec![(PathBuf::from("/"), true)];
     let mut entries_seen = 0usize;
@@ -440,6 +500,7 @@ fn expand_on_disk(pattern: &Path) -> Option<Vec<(PathBuf, bool)>> {
                     }
                 }
             }
+            dirs_read.push(dir.clone());
             let entries = match std::fs::read_dir(dir) {
                 Ok(e) => e,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

@@ -696,6 +696,30 @@ impl<'a> Walker<'a> {
         });
     }
 
+    /// The directories bash itself lists to expand a glob word (`*/*` lists `sshlink/`,
+    /// which is `~/.ssh`): whatever the program then does, the shell has read them.
+    fn glob_listing(&mut self, a: &Arg) {
+        let (true, Some(l)) = (a.glob, &a.lit) else {
+            return;
+        };
+        if l.len() > 4096 {
+            return;
+        }
+        let Some(x) = self.ctx.expand_word(self.cfg, l) else {
+            return;
+        };
+        for d in x.dirs_read {
+            let c = self.ctx.classify(self.cfg, &d.display().to_string());
+            if !c.inside_workspace {
+                self.facts.outside_workspace = true;
+                self.not_read_only();
+            }
+            if c.secret {
+                self.facts.secret_mention = true;
+            }
+        }
+    }
+
     /// A word the shell matches or tests (`case` subjects and patterns): a value the
     /// analysis cannot know is not followed exactly.
     fn dynamic_test_word(&mut self, raw: &str) -> Arg {
@@ -858,6 +882,7 @@ impl<'a> Walker<'a> {
             lit: value.lit.map(|v| format!("{name}={v}")),
             raw: format!("{name}=…"),
             glob: false,
+            expansion: None,
         }
     }
 
@@ -973,6 +998,9 @@ impl<'a> Walker<'a> {
                 self.assign_var(name);
             }
             return;
+        }
+        for a in &argv {
+            self.glob_listing(a);
         }
         if argv.first().is_some_and(|a| a.is("let")) {
             // `let EXPR…`: each argument is an arithmetic expression.

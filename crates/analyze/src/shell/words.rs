@@ -18,6 +18,11 @@ pub(crate) struct Arg {
     /// The literal parts with `*` where the value is unknown (`/proc/$PPID/environ` →
     /// `/proc/*/environ`): what a dynamic word could at most be.
     pub skeleton: String,
+    /// For a glob (`glob` and `lit`): the words bash expands it to on disk now, in the
+    /// form bash produces them (empty: nothing matches, bash passes `lit` as it is).
+    /// `None` when not a glob or when the expansion cannot be known completely: then the
+    /// glob is any number of operands, any of which may start with `-`.
+    pub expansion: Option<Vec<String>>,
 }
 
 impl Arg {
@@ -27,6 +32,7 @@ impl Arg {
             raw: raw.to_string(),
             glob: false,
             skeleton: "*".into(),
+            expansion: None,
         }
     }
     pub fn literal(s: &str) -> Arg {
@@ -35,6 +41,7 @@ impl Arg {
             raw: s.to_string(),
             glob: false,
             skeleton: s.to_string(),
+            expansion: None,
         }
     }
     pub fn is(&self, s: &str) -> bool {
@@ -42,6 +49,16 @@ impl Arg {
     }
     pub fn starts_with(&self, s: &str) -> bool {
         self.lit.as_deref().is_some_and(|l| l.starts_with(s))
+    }
+    /// Whether the shell may turn this word into one that starts with `-` (an option to
+    /// the program): a glob whose expansion is unknown or has such a word.
+    #[allow(dead_code)]
+    pub fn may_expand_to_option(&self) -> bool {
+        self.glob
+            && match &self.expansion {
+                None => true,
+                Some(words) => words.iter().any(|w| w.starts_with('-')),
+            }
     }
 }
 
@@ -293,11 +310,17 @@ impl Walker<'_> {
         let mut dynamic = false;
         let mut glob = false;
         self.pieces(pieces, raw, &mut out, &mut dynamic, &mut glob, false);
+        let expansion = if glob && !dynamic && out.len() <= 4096 {
+            self.ctx.expand_word(self.cfg, &out).and_then(|x| x.words)
+        } else {
+            None
+        };
         Arg {
             skeleton: out.clone(),
             lit: (!dynamic).then_some(out),
             raw: raw.to_string(),
             glob,
+            expansion,
         }
     }
 

@@ -54,6 +54,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut 
         killer: false,
         mentioned_guard: false,
         cdpath_set: false,
+        pwd_assigned: false,
     };
     w.script(command);
     if w.mentioned_guard && w.facts.destructive && (w.facts.dynamic || w.facts.substitution) {
@@ -115,6 +116,8 @@ pub(crate) struct Walker<'a> {
     mentioned_guard: bool,
     /// The script assigns `CDPATH`: a relative `cd` may then go anywhere.
     cdpath_set: bool,
+    /// The script assigns `PWD`: `$PWD` and `~+` no longer name the working directory.
+    pwd_assigned: bool,
 }
 
 /// True when some `<<` (not `<<<`) is followed by anything but a plain delimiter word
@@ -842,8 +845,10 @@ impl<'a> Walker<'a> {
 
     /// Records an assignment to a shell or environment variable.
     fn assign_var(&mut self, name: &str) {
-        if name == "CDPATH" {
-            self.cdpath_set = true;
+        match name {
+            "CDPATH" => self.cdpath_set = true,
+            "PWD" => self.pwd_assigned = true,
+            _ => {}
         }
         self.facts.env_change = true;
         self.not_read_only();
@@ -1226,6 +1231,7 @@ pub(crate) fn inspect_code_text(cfg: &Compiled, ctx: &PathCtx, code: &str, facts
         killer: false,
         mentioned_guard: false,
         cdpath_set: false,
+        pwd_assigned: false,
     };
     w.inspect_code(&Arg::literal(code));
 }

@@ -377,7 +377,9 @@ impl Walker<'_> {
                     }
                     // `~+` is $PWD: known only while the shell can be in one directory.
                     TildeExpr::WorkingDir
-                        if !self.ctx.cwd_unknown && self.ctx.cwd_alts.is_empty() =>
+                        if !self.ctx.cwd_unknown
+                            && self.ctx.cwd_alts.is_empty()
+                            && !self.pwd_assigned =>
                     {
                         out.push_str(&self.ctx.cwd.display().to_string())
                     }
@@ -473,7 +475,9 @@ impl Walker<'_> {
                 match (plain, name) {
                     (true, Some("HOME")) => out.push_str(&self.cfg.home.display().to_string()),
                     (true, Some("PWD"))
-                        if !self.ctx.cwd_unknown && self.ctx.cwd_alts.is_empty() =>
+                        if !self.ctx.cwd_unknown
+                            && self.ctx.cwd_alts.is_empty()
+                            && !self.pwd_assigned =>
                     {
                         out.push_str(&self.ctx.cwd.display().to_string())
                     }

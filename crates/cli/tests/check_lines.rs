@@ -96,7 +96,10 @@ fn check_answers_every_line_in_order() {
         if crashing_at.contains(&i) && answer["digest"].is_null() {
             // Analysing it crashed: the line is answered, in place, with a deny.
             assert_eq!(answer["decision"], "deny", "line {i} {line}: {answer}");
-            assert_eq!(answer["rule"], "internal-error", "line {i} {line}: {answer}");
+            assert_eq!(
+                answer["rule"], "internal-error",
+                "line {i} {line}: {answer}"
+            );
             continue;
         }
         if i >= malformed_at && i < malformed_at + 3 {

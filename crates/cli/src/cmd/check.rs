@@ -281,8 +281,12 @@ fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>) -> std::io::Result<(us
         if available.is_empty() {
             return Ok((total, too_long));
         }
-        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
-            Some(i) => (&available[..=i], true),
+        let (chunk, done) = match available
+            .iter()
+            .position(|b| *b == b'\n')
+            .and_then(|i| available.get(..=i))
+        {
+            Some(line) => (line, true),
             None => (available, false),
         };
         let len = chunk.len();
@@ -319,19 +323,19 @@ fn assent_analyze_env(engine: &Engine) -> impl Fn(&str) -> bool {
 fn glob_match(p: &str, s: &str) -> bool {
     match p.split_once('*') {
         None => p == s,
-        Some((head, tail)) => {
-            if !s.starts_with(head) {
-                return false;
+        Some((head, tail)) => match s.strip_prefix(head) {
+            None => false,
+            Some(rest) => {
+                (0..=rest.len()).any(|i| rest.get(i..).is_some_and(|r| glob_match(tail, r)))
             }
-            let rest = &s[head.len()..];
-            (0..=rest.len()).any(|i| rest.is_char_boundary(i) && glob_match(tail, &rest[i..]))
-        }
+        },
     }
 }
 
 pub fn render(ev: &Evaluation, explain: bool) -> Value {
     let d = &ev.decision;
-    let mut v = json!({
+    let mut v = serde_json::Map::new();
+    let fields = json!({
         "decision": d.decision,
         "rule": d.rule(),
         "rules": d.rules,
@@ -343,20 +347,24 @@ pub fn render(ev: &Evaluation, explain: bool) -> Value {
         "digest": ev.digest,
         "principal": ev.chain.first().map(|p| p.name.clone()).unwrap_or_default(),
     });
+    if let Value::Object(fields) = fields {
+        v.extend(fields);
+    }
     if let Some(r) = &d.requirement {
-        v["approvers"] = json!(r.approvers);
-        v["quorum"] = json!(r.quorum);
-        v["mode"] = json!(r.mode);
-        v["timeout_s"] = json!(r.timeout_s);
-        v["on_timeout"] = json!(r.on_timeout.label());
+        v.insert("approvers".into(), json!(r.approvers));
+        v.insert("quorum".into(), json!(r.quorum));
+        v.insert("mode".into(), json!(r.mode));
+        v.insert("timeout_s".into(), json!(r.timeout_s));
+        v.insert("on_timeout".into(), json!(r.on_timeout.label()));
     }
     if !d.diagnostics.is_empty() {
-        v["diagnostics"] = json!(d.diagnostics);
+        v.insert("diagnostics".into(), json!(d.diagnostics));
     }
-    v["facts"] = if explain {
+    let facts = if explain {
         serde_json::to_value(&ev.facts).unwrap_or(Value::Null)
     } else {
         ev.facts.salient()
     };
-    v
+    v.insert("facts".into(), facts);
+    Value::Object(v)
 }

@@ -98,6 +98,12 @@ fn fixture(home: &Path) {
     std::fs::create_dir_all(ws.join("app/[link]")).expect("mkdir");
     symlink(home.join(".ssh/id_rsa"), ws.join("app/[link]/page.tsx")).expect("symlink");
     tools_fixture(home, &ws);
+    // Loops (tests/corpus-fs/loops.jsonl): a directory with no secret for globbed loops.
+    write(&ws.join("lp/src/a.rs"), "// TODO\n");
+    write(&ws.join("lp/src/b.rs"), "fn b() {}\n");
+    write(&ws.join("lp/a.txt"), "b\na\n");
+    write(&ws.join("lp/b.txt"), "a\nc\n");
+    write(&ws.join("lp/list.txt"), "../.env\n");
 }
 
 /// Files for tests/corpus-fs/tools.jsonl: credentials by content, glob characters in names,

@@ -32,6 +32,13 @@ const MAX_COMMANDS: usize = 5000;
 const MAX_BRACKETS: usize = 100;
 /// Most working directories tracked at once; beyond, the directory is unknown.
 const MAX_CWDS: usize = 8;
+/// Most distinct values a `for` loop's body is analysed with; beyond, the variable is unknown.
+const MAX_LOOP_VALUES: usize = 64;
+/// The `raw` of the word a read process substitution `<(…)` becomes (no source word can have
+/// this text: unquoted it is the substitution itself), with [`PROC_SUB_PATH`] as its value.
+const PROC_SUB_RAW: &str = "<(…)";
+/// The path bash passes for `<(…)`: a pipe from the substituted commands.
+const PROC_SUB_PATH: &str = "/dev/fd/63";
 
 /// Every directory the shell could be in at one point of a script (likeliest first), or
 /// `unknown` once it could be anywhere.
@@ -55,6 +62,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut 
         mentioned_guard: false,
         cdpath_set: false,
         pwd_assigned: false,
+        loop_vars: Vec::new(),
     };
     w.script(command);
     if w.mentioned_guard && w.facts.destructive && (w.facts.dynamic || w.facts.substitution) {
@@ -118,6 +126,9 @@ pub(crate) struct Walker<'a> {
     cdpath_set: bool,
     /// The script assigns `PWD`: `$PWD` and `~+` no longer name the working directory.
     pwd_assigned: bool,
+    /// `for` variables being walked, innermost last, each with the one value the body is
+    /// being analysed with (`None`: unknown).
+    loop_vars: Vec<(String, Option<String>)>,
 }
 
 /// True when some `<<` (not `<<<`) is followed by anything but a plain delimiter word
@@ -360,6 +371,92 @@ impl<'a> Walker<'a> {
         self.set_cwds(twice);
     }
 
+    /// `<(…)` read by the command: the list runs in a subshell with the shell's standard
+    /// input, and its output is a pipe (a `/dev/fd/N` path). Only its own commands decide
+    /// whether it is read-only: the walk of the list records them as any other command.
+    fn read_substitution(&mut self, list: &ast::CompoundList) {
+        let saved = self.piped_stdin;
+        self.piped_stdin = false;
+        self.in_subshell(&|w: &mut Self| w.list(list));
+        self.piped_stdin = saved;
+    }
+
+    /// `for NAME in WORDS; do BODY; done`, judged as its unrolling: the body is walked once
+    /// for every value NAME can take (a glob stands for its expansion on disk and, when
+    /// nothing matches, itself). With a value that cannot be known (`$(cat list)`, `"$@"`, a
+    /// glob whose expansion is unknown, too many values) NAME is unknown in the body, and
+    /// whatever uses it is not read-only. A name bash treats specially (`PORT` when
+    /// protected, `IFS`, `PATH`, `CDPATH`: all upper case) is an assignment like any other.
+    fn for_clause(&mut self, f: &ast::ForClauseCommand) {
+        let name = f.variable_name.as_str();
+        let plain_name = words::is_name(name)
+            && name.chars().any(|c| c.is_ascii_lowercase())
+            && !self.cfg.env.is_protected(name);
+        if !plain_name {
+            self.assign_var(name);
+        }
+        let mut values: Option<Vec<String>> = Some(Vec::new());
+        match &f.values {
+            // `for f; do` iterates over the positional parameters.
+            None => values = None,
+            Some(words) => {
+                for v in words {
+                    let arg = self.word(&v.value);
+                    self.glob_listing(&arg);
+                    let (Some(list), Some(lit)) = (values.as_mut(), arg.lit.clone()) else {
+                        values = None;
+                        continue;
+                    };
+                    if arg.glob {
+                        match &arg.expansion {
+                            Some(expanded) => list.extend(expanded.iter().cloned()),
+                            None => {
+                                values = None;
+                                continue;
+                            }
+                        }
+                    }
+                    list.push(lit);
+                }
+            }
+        }
+        if let Some(list) = values.as_mut() {
+            let mut seen = std::collections::HashSet::new();
+            list.retain(|v| seen.insert(v.clone()));
+            if list.len() > MAX_LOOP_VALUES {
+                values = None;
+            }
+        }
+        let body = |w: &mut Self| w.list(&f.body.list);
+        match values {
+            Some(list) if plain_name => {
+                for v in list {
+                    self.loop_vars.push((name.to_string(), Some(v)));
+                    self.looped(&body);
+                    self.loop_vars.pop();
+                }
+                // The variable keeps its last value after the loop: not followed.
+                self.forget_loop_var(name);
+            }
+            _ => {
+                self.loop_vars.push((name.to_string(), None));
+                self.looped(&body);
+                self.loop_vars.pop();
+                self.forget_loop_var(name);
+            }
+        }
+    }
+
+    /// After a loop, its variable holds a value the rest of the script is not told about
+    /// (an outer loop's binding of the same name no longer holds).
+    fn forget_loop_var(&mut self, name: &str) {
+        for (n, v) in self.loop_vars.iter_mut() {
+            if n == name {
+                *v = None;
+            }
+        }
+    }
+
     /// Runs `f` as in a subshell: the working directory afterwards is the one before.
     fn in_subshell(&mut self, f: &dyn Fn(&mut Self)) {
         let before = self.cwd_state();
@@ -551,16 +648,7 @@ impl<'a> Walker<'a> {
             }
             ast::CompoundCommand::BraceGroup(b) => self.list(&b.list),
             ast::CompoundCommand::Subshell(s) => self.in_subshell(&|w: &mut Self| w.list(&s.list)),
-            ast::CompoundCommand::ForClause(f) => {
-                // The loop assigns its variable: `for PORT in 1 2` changes PORT.
-                self.assign_var(&f.variable_name);
-                if let Some(values) = &f.values {
-                    for v in values {
-                        self.word(&v.value);
-                    }
-                }
-                self.looped(&|w: &mut Self| w.list(&f.body.list));
-            }
+            ast::CompoundCommand::ForClause(f) => self.for_clause(f),
             ast::CompoundCommand::CaseClause(c) => {
                 self.dynamic_test_word(&c.value.value);
                 let start = self.cwd_state();
@@ -972,11 +1060,22 @@ impl<'a> Walker<'a> {
                         argv.push(arg);
                     }
                 }
-                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(_, sub) => {
-                    self.facts.substitution = true;
-                    self.not_read_only();
-                    self.list(&sub.list);
-                    argv.push(Arg::dynamic("<(…)"));
+                ast::CommandPrefixOrSuffixItem::ProcessSubstitution(kind, sub) => {
+                    if matches!(kind, ast::ProcessSubstitutionKind::Read) {
+                        self.read_substitution(&sub.list);
+                        argv.push(Arg {
+                            lit: Some(PROC_SUB_PATH.to_string()),
+                            raw: PROC_SUB_RAW.to_string(),
+                            glob: false,
+                            skeleton: PROC_SUB_PATH.to_string(),
+                            expansion: None,
+                        });
+                    } else {
+                        self.facts.substitution = true;
+                        self.not_read_only();
+                        self.list(&sub.list);
+                        argv.push(Arg::dynamic(">(…)"));
+                    }
                 }
             }
         }
@@ -1064,7 +1163,13 @@ impl<'a> Walker<'a> {
                     }
                     None
                 }
-                T::ProcessSubstitution(_, sub) => {
+                T::ProcessSubstitution(sk, sub) => {
+                    if matches!(kind, K::Read) && matches!(sk, ast::ProcessSubstitutionKind::Read)
+                    {
+                        // `< <(ls)`: standard input is the output of the substituted commands.
+                        self.read_substitution(&sub.list);
+                        return Some(Stdin::Unknown("a process substitution"));
+                    }
                     self.facts.substitution = true;
                     self.not_read_only();
                     self.list(&sub.list);
@@ -1134,6 +1239,10 @@ impl<'a> Walker<'a> {
             return;
         };
         if p.is_empty() || p == "-" {
+            return;
+        }
+        if arg.raw == PROC_SUB_RAW && p == PROC_SUB_PATH {
+            // `diff <(sort a) b`: a pipe from commands walked (and judged) already.
             return;
         }
         let class = self.ctx.classify(self.cfg, p);
@@ -1232,6 +1341,7 @@ pub(crate) fn inspect_code_text(cfg: &Compiled, ctx: &PathCtx, code: &str, facts
         mentioned_guard: false,
         cdpath_set: false,
         pwd_assigned: false,
+        loop_vars: Vec::new(),
     };
     w.inspect_code(&Arg::literal(code));
 }

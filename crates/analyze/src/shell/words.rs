@@ -389,7 +389,11 @@ impl Walker<'_> {
                     }
                 },
                 WordPiece::ParameterExpansion(e) => {
-                    self.parameter(e, p, raw, out, dynamic);
+                    if let Some(value) = self.loop_value(e) {
+                        self.bound_value(&value, quoted, out, dynamic, glob);
+                    } else {
+                        self.parameter(e, p, raw, out, dynamic);
+                    }
                 }
                 WordPiece::CommandSubstitution(s) | WordPiece::BackquotedCommandSubstitution(s) => {
                     self.facts.substitution = true;
@@ -418,6 +422,50 @@ impl Walker<'_> {
                 }
             }
         }
+    }
+
+    /// The value a plain `$NAME`/`${NAME}` has while a `for` body is walked for one value of
+    /// its variable. `None` (the expansion is judged as any other) when NAME is not a loop
+    /// variable here or its value is unknown.
+    fn loop_value(&self, e: &ParameterExpr) -> Option<String> {
+        let ParameterExpr::Parameter {
+            parameter: Parameter::Named(name),
+            indirect: false,
+        } = e
+        else {
+            return None;
+        };
+        self.loop_vars
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, v)| v.clone())
+    }
+
+    /// A loop variable's known value in a word. Unquoted, bash splits it on IFS and globs
+    /// it: a value with blanks (or empty: the word may vanish) or backslashes is not
+    /// followed; one with glob characters makes the word a glob, judged as one.
+    fn bound_value(
+        &mut self,
+        value: &str,
+        quoted: bool,
+        out: &mut String,
+        dynamic: &mut bool,
+        glob: &mut bool,
+    ) {
+        if !quoted {
+            if value.is_empty() || value.contains([' ', '\t', '\n', '\\']) {
+                *dynamic = true;
+                out.push('*');
+                return;
+            }
+            if value.contains(['*', '?', '['])
+                || ["+(", "@(", "!("].iter().any(|x| value.contains(x))
+            {
+                *glob = true;
+            }
+        }
+        out.push_str(value);
     }
 
     fn parameter(

@@ -1164,8 +1164,7 @@ impl<'a> Walker<'a> {
                     None
                 }
                 T::ProcessSubstitution(sk, sub) => {
-                    if matches!(kind, K::Read) && matches!(sk, ast::ProcessSubstitutionKind::Read)
-                    {
+                    if matches!(kind, K::Read) && matches!(sk, ast::ProcessSubstitutionKind::Read) {
                         // `< <(ls)`: standard input is the output of the substituted commands.
                         self.read_substitution(&sub.list);
                         return Some(Stdin::Unknown("a process substitution"));

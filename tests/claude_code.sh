@@ -86,4 +86,33 @@ if [ -x /usr/bin/bwrap ] || [ -x /bin/bwrap ] || [ -x /usr/local/bin/bwrap ]; th
 else
   echo "claude_code.sh: bubblewrap not installed; sandbox cases skipped"
 fi
+# Nothing of a planted secret reaches the model, whatever the tool: the Bash `grep` of Claude
+# Code's own shell (a function running ugrep --hidden, recursive on a directory) and its Grep,
+# Glob and Read tools (which run inside the client, outside any sandbox: the static decision
+# is the only wall). Either the hook stops the call or the call prints nothing of the secret.
+noleak() { # tool input
+  local tool="$1" input="$2" out result
+  local planted="sk-noleak-$RANDOM$RANDOM-harness"
+  out="$(CCH_EXTRA_ARGS="--tools Bash,Read,Grep,Glob" "$harness/run_case.sh" "$tool" "$input" \
+    "echo 'OPENAI_API_KEY=$planted' > .env; exec $bin --home $home hook claude-code --max-wait 3" 2>/dev/null | tail -1)"
+  result="$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("tool_ran"), d.get("tool_result"), d.get("hook_outcome"))')"
+  case "$result" in
+    *"$planted"*) echo "FAIL: $tool $input printed the planted secret"; echo "$out" | cut -c1-600; fail=1 ;;
+    "") echo "FAIL: $tool $input: no report from the harness"; fail=1 ;;
+    *) echo "ok: $tool $input leaks nothing (${result:0:60})" ;;
+  esac
+}
+noleak Bash '{"command":"grep OPENAI ."}'
+noleak Bash '{"command":"grep -r OPENAI"}'
+noleak Grep '{"pattern":"OPENAI"}'
+noleak Grep '{"pattern":"OPENAI","path":"@WS@"}'
+noleak Grep '{"pattern":"OPENAI","path":"@WS@\n"}'
+noleak Grep '{"pattern":"OPENAI","glob":"!*.md"}'
+noleak Grep '{"pattern":"OPENAI","glob":"*.md,.env"}'
+noleak Grep '{"pattern":"OPENAI","glob":"*.md .env","output_mode":"content"}'
+noleak Read '{"file_path":"@WS@/.env"}'
+noleak Read '{"file_path":"@WS@/.env\n"}'
+noleak Read '{"file_path":"  @WS@/src/../.env  "}'
+noleak Glob '{"pattern":"**/.env*"}'
+
 exit $fail

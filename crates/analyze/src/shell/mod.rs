@@ -389,8 +389,11 @@ impl<'a> Walker<'a> {
     /// protected, `IFS`, `PATH`, `CDPATH`: all upper case) is an assignment like any other.
     fn for_clause(&mut self, f: &ast::ForClauseCommand) {
         let name = f.variable_name.as_str();
+        // An exported variable keeps its export when a loop assigns it: children see the
+        // value. The lower-case ones programs read (`http_proxy`…) are assignments too.
         let plain_name = words::is_name(name)
             && name.chars().any(|c| c.is_ascii_lowercase())
+            && !name.to_ascii_lowercase().contains("proxy")
             && !self.cfg.env.is_protected(name);
         if !plain_name {
             self.assign_var(name);

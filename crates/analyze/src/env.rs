@@ -34,11 +34,12 @@ impl EnvMatcher {
 fn wildcard(p: &[u8], s: &[u8]) -> bool {
     let (mut pi, mut si) = (0, 0);
     let (mut star, mut mark) = (None, 0);
-    while si < s.len() {
-        if pi < p.len() && p[pi] != b'*' && p[pi] == s[si] {
+    while let Some(&sc) = s.get(si) {
+        let pc = p.get(pi).copied();
+        if pc.is_some_and(|c| c != b'*' && c == sc) {
             pi += 1;
             si += 1;
-        } else if pi < p.len() && p[pi] == b'*' {
+        } else if pc == Some(b'*') {
             star = Some(pi);
             mark = si;
             pi += 1;
@@ -50,7 +51,7 @@ fn wildcard(p: &[u8], s: &[u8]) -> bool {
             return false;
         }
     }
-    while pi < p.len() && p[pi] == b'*' {
+    while p.get(pi) == Some(&b'*') {
         pi += 1;
     }
     pi == p.len()

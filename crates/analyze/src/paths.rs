@@ -433,11 +433,13 @@ fn extglob_to_glob(raw: &str) -> String {
     let mut out = String::new();
     let chars: Vec<char> = raw.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if matches!(c, '@' | '+' | '?' | '*' | '!') && chars.get(i + 1) == Some(&'(') {
-            if let Some(close) = chars[i + 2..].iter().position(|x| *x == ')') {
-                let inner: String = chars[i + 2..i + 2 + close].iter().collect();
+    while let Some((&c, rest)) = chars.get(i..).and_then(<[char]>::split_first) {
+        if let Some(body) = rest
+            .strip_prefix(&['('])
+            .filter(|_| matches!(c, '@' | '+' | '?' | '*' | '!'))
+        {
+            if let Some(close) = body.iter().position(|x| *x == ')') {
+                let inner: String = body.iter().take(close).collect();
                 let alts = inner.replace('|', ",");
                 match c {
                     '!' => out.push('*'),
@@ -699,14 +701,20 @@ fn resolve_dangling(p: &Path, depth: usize) -> PathBuf {
     let mut best = PathBuf::from("/");
     let mut used = 0;
     for i in 1..=comps.len() {
-        let prefix: PathBuf = comps[..i].iter().collect();
-        match std::fs::canonicalize(&prefix) {
+        let Some((prefix, after)) = comps.split_at_checked(i) else {
+            break;
+        };
+        let prefix_path: PathBuf = prefix.iter().collect();
+        match std::fs::canonicalize(&prefix_path) {
             Ok(real) => {
                 best = real;
                 used = i;
             }
             Err(_) => {
-                let link = best.join(comps[i - 1]);
+                let Some(last) = prefix.last() else {
+                    break;
+                };
+                let link = best.join(last);
                 if depth < 8
                     && std::fs::symlink_metadata(&link).is_ok_and(|m| m.file_type().is_symlink())
                 {
@@ -716,7 +724,7 @@ fn resolve_dangling(p: &Path, depth: usize) -> PathBuf {
                         } else {
                             best.join(target)
                         };
-                        for c in &comps[i..] {
+                        for c in after {
                             next.push(c);
                         }
                         return resolve_dangling(&lexical(&next), depth + 1);
@@ -727,7 +735,7 @@ fn resolve_dangling(p: &Path, depth: usize) -> PathBuf {
         }
     }
     let mut out = best;
-    for c in &comps[used..] {
+    for c in comps.iter().skip(used) {
         out.push(c);
     }
     lexical(&out)

@@ -52,7 +52,7 @@ fn render(p: &ProgramInfo, pick: usize, style: usize, value: &str) -> Vec<String
     let name = match (style % 3, long, short) {
         (0, Some(l), _) => l.to_string(),
         // An abbreviation (may be ambiguous: then the call must not be read-only anyway).
-        (1, Some(l), _) if l.len() > 4 => l[..(l.len() + 3) / 2].to_string(),
+        (1, Some(l), _) if l.len() > 4 => l.chars().take((l.len() + 3) / 2).collect(),
         (_, _, Some(s)) => s.to_string(),
         (_, Some(l), None) => l.to_string(),
         _ => return Vec::new(),

@@ -107,29 +107,31 @@ pub fn redact_shapes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let chars: Vec<char> = text.chars().collect();
     let mut i = 0;
-    while i < chars.len() {
-        let at_boundary = i == 0 || !is_token_char(chars[i - 1]);
+    // `done` is what has been scanned, `rest` starts at the current character.
+    while let Some((done, rest)) = chars.split_at_checked(i) {
+        let Some(&c) = rest.first() else { break };
+        let at_boundary = done.last().is_none_or(|p| !is_token_char(*p));
         if at_boundary {
-            if let Some((len, label)) = credential_at(&chars[i..]) {
+            if let Some((len, label)) = credential_at(rest) {
                 out.push_str(&format!("[REDACTED:{label}]"));
                 i += len;
                 continue;
             }
-            if let Some(len) = bearer_at(&chars[i..]) {
+            if let Some(len) = bearer_at(rest) {
                 out.push_str("Bearer [REDACTED:bearer-token]");
                 i += len;
                 continue;
             }
         }
         // user:password@ in URLs
-        if chars[i] == ':' && i >= 3 && !chars[..i].ends_with(&['/', '/']) {
-            if let Some(len) = url_password_at(&chars, i) {
+        if c == ':' && done.len() >= 3 && !done.ends_with(&['/', '/']) {
+            if let Some(len) = url_password_at(done, rest) {
                 out.push_str(":[REDACTED:url-password]@");
                 i += len;
                 continue;
             }
         }
-        out.push(chars[i]);
+        out.push(c);
         i += 1;
     }
     out
@@ -138,11 +140,8 @@ pub fn redact_shapes(text: &str) -> String {
 fn credential_at(rest: &[char]) -> Option<(usize, &'static str)> {
     for (prefix, label) in PREFIXES {
         let p: Vec<char> = prefix.chars().collect();
-        if rest.len() > p.len() && rest[..p.len()] == p[..] {
-            let tail = rest[p.len()..]
-                .iter()
-                .take_while(|c| is_token_char(**c))
-                .count();
+        if let Some(after) = rest.strip_prefix(p.as_slice()) {
+            let tail = after.iter().take_while(|c| is_token_char(**c)).count();
             if tail >= 16 {
                 return Some((p.len() + tail, label));
             }
@@ -152,29 +151,34 @@ fn credential_at(rest: &[char]) -> Option<(usize, &'static str)> {
 }
 
 fn bearer_at(rest: &[char]) -> Option<usize> {
-    let word: String = rest.iter().take(7).collect();
+    let (word, after) = rest.split_at_checked(7)?;
+    let word: String = word.iter().collect();
     if !word.eq_ignore_ascii_case("bearer ") {
         return None;
     }
-    let tail = rest[7..].iter().take_while(|c| is_token_char(**c)).count();
+    let tail = after.iter().take_while(|c| is_token_char(**c)).count();
     (tail >= 8).then_some(7 + tail)
 }
 
-/// At a `:` inside `scheme://user:password@host`, the length from `:` through `@`.
-fn url_password_at(chars: &[char], colon: usize) -> Option<usize> {
+/// Inside `scheme://user:password@host`, with `before` ending just before the `:` and `from`
+/// starting at it: the length from `:` through `@`.
+fn url_password_at(before: &[char], from: &[char]) -> Option<usize> {
     // Walk back over the user name to find `://`.
-    let mut j = colon;
-    while j > 0 && !matches!(chars[j - 1], '/' | '@' | ' ' | '"' | '\'' | ':') {
-        j -= 1;
-    }
-    if j < 3 || chars[j - 1] != '/' || chars[j - 2] != '/' || chars[j - 3] != ':' {
+    let user = before
+        .iter()
+        .rev()
+        .take_while(|c| !matches!(c, '/' | '@' | ' ' | '"' | '\'' | ':'))
+        .count();
+    let scheme_end = before.get(..before.len() - user)?;
+    if !scheme_end.ends_with(&[':', '/', '/']) {
         return None;
     }
-    let mut k = colon + 1;
-    while k < chars.len() && !matches!(chars[k], '@' | '/' | ' ' | '"' | '\'') {
-        k += 1;
-    }
-    (k < chars.len() && chars[k] == '@' && k > colon + 1).then_some(k - colon + 1)
+    let password = from.get(1..)?;
+    let len = password
+        .iter()
+        .take_while(|c| !matches!(c, '@' | '/' | ' ' | '"' | '\''))
+        .count();
+    (len > 0 && password.get(len) == Some(&'@')).then_some(len + 2)
 }
 
 fn redact_private_keys(text: &str) -> String {
@@ -184,27 +188,25 @@ fn redact_private_keys(text: &str) -> String {
     }
     let mut out = String::new();
     let mut rest = text;
-    while let Some(start) = rest.find(BEGIN) {
-        let header_end = rest[start..].find("-----\n").map(|e| start + e);
-        let is_key = rest[start..]
+    // None of the markers searched for after `BEGIN` can overlap it, so searching the text
+    // after it finds what a search from its start would.
+    while let Some((before, after_begin)) = rest.split_once(BEGIN) {
+        let header_closed = after_begin.contains("-----\n");
+        let is_key = after_begin
             .lines()
             .next()
             .is_some_and(|l| l.contains("PRIVATE KEY"));
-        if !is_key || header_end.is_none() {
-            out.push_str(&rest[..start + BEGIN.len()]);
-            rest = &rest[start + BEGIN.len()..];
+        out.push_str(before);
+        if !is_key || !header_closed {
+            out.push_str(BEGIN);
+            rest = after_begin;
             continue;
         }
-        out.push_str(&rest[..start]);
         out.push_str("[REDACTED:private-key]");
-        match rest[start..].find("-----END ") {
-            Some(end) => {
-                let after = start + end + "-----END ".len();
-                let close = rest[after..].find("-----").map(|c| after + c + 5);
-                rest = &rest[close.unwrap_or(rest.len())..];
-            }
-            None => rest = "",
-        }
+        rest = after_begin
+            .split_once("-----END ")
+            .and_then(|(_, after_end)| after_end.split_once("-----"))
+            .map_or("", |(_, after_close)| after_close);
     }
     out.push_str(rest);
     out

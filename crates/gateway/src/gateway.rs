@@ -98,6 +98,12 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The JSON value at `pointer` (`/a/b`) in `v`, or `null` when absent (as `v["a"]["b"]` reads).
+fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
+    static NULL: Value = Value::Null;
+    v.pointer(pointer).unwrap_or(&NULL)
+}
+
 fn rfc3339(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.to_string())
@@ -288,7 +294,10 @@ impl Gateway {
                     ev.insert("policy_version".into(), json!(v));
                     ev.insert(
                         "reason".into(),
-                        json!(format!("policy digest {}", &digest[..16])),
+                        json!(format!(
+                            "policy digest {}",
+                            digest.get(..16).unwrap_or(&digest)
+                        )),
                     );
                     ev.insert(
                         "detail".into(),
@@ -536,10 +545,10 @@ impl Gateway {
 
     async fn last_reason(&self, id: i64) -> String {
         match self.store.request(id).await {
-            Ok(Some(r)) => r.body["answers"]
+            Ok(Some(r)) => at(&r.body, "/answers")
                 .as_array()
                 .and_then(|a| a.last())
-                .and_then(|a| a["reason"].as_str())
+                .and_then(|a| at(a, "/reason").as_str())
                 .map(|s| s.to_string())
                 .unwrap_or_else(|| "denied by an approver".into()),
             _ => "denied".into(),
@@ -613,23 +622,23 @@ impl Gateway {
         let b = &row.body;
         e.insert("request_id".into(), json!(row.id));
         e.insert("principal".into(), json!(row.principal));
-        e.insert("chain".into(), b["approval"]["chain"].clone());
+        e.insert("chain".into(), at(b, "/approval/chain").clone());
         e.insert("digest".into(), json!(row.digest));
-        e.insert("kind".into(), b["action"]["kind"].clone());
-        e.insert("tool".into(), b["action"]["tool"].clone());
+        e.insert("kind".into(), at(b, "/action/kind").clone());
+        e.insert("tool".into(), at(b, "/action/tool").clone());
         e.insert("session".into(), json!(row.session));
-        e.insert("summary".into(), b["summary"].clone());
+        e.insert("summary".into(), at(b, "/summary").clone());
         e.insert(
             "rule".into(),
-            json!(b["decision"]["rules"]
+            json!(at(b, "/decision/rules")
                 .get(0)
                 .cloned()
                 .unwrap_or(Value::Null)),
         );
-        e.insert("severity".into(), b["decision"]["severity"].clone());
+        e.insert("severity".into(), at(b, "/decision/severity").clone());
         e.insert(
             "policy_version".into(),
-            b["decision"]["policy_version"].clone(),
+            at(b, "/decision/policy_version").clone(),
         );
         e
     }
@@ -650,10 +659,10 @@ impl Gateway {
             .await?
             .ok_or(GatewayError::NoSuchRequest(id))?;
         let mut body = row.body.clone();
-        let mut approval: Approval = serde_json::from_value(body["approval"].clone())
+        let mut approval: Approval = serde_json::from_value(at(&body, "/approval").clone())
             .map_err(|e| GatewayError::Store(StoreError::Corrupt(format!("request {id}: {e}"))))?;
-        let facts: Facts = serde_json::from_value(body["facts"].clone()).unwrap_or_default();
-        let kind: Kind = body["action"]["kind"]
+        let facts: Facts = serde_json::from_value(at(&body, "/facts").clone()).unwrap_or_default();
+        let kind: Kind = at(&body, "/action/kind")
             .as_str()
             .and_then(|k| k.parse().ok())
             .unwrap_or(Kind::Other);
@@ -667,16 +676,26 @@ impl Gateway {
                 Err(GatewayError::Refused(refusal.to_string()))
             }
             Ok(step) => {
+                // The approval parsed from it above, so the body is an object.
+                let Some(fields) = body.as_object_mut() else {
+                    return Err(GatewayError::Store(StoreError::Corrupt(format!(
+                        "request {id}: body is not an object"
+                    ))));
+                };
                 if let Some(a) = actor {
-                    let list = body["answers"].as_array_mut();
                     let entry =
                         json!({"by": a, "at": rfc3339(now), "step": name_ok, "reason": reason});
-                    match list {
+                    match fields.get_mut("answers").and_then(Value::as_array_mut) {
                         Some(l) => l.push(entry),
-                        None => body["answers"] = json!([entry]),
+                        None => {
+                            fields.insert("answers".into(), json!([entry]));
+                        }
                     }
                 }
-                body["approval"] = serde_json::to_value(&approval).unwrap_or(Value::Null);
+                fields.insert(
+                    "approval".into(),
+                    serde_json::to_value(&approval).unwrap_or(Value::Null),
+                );
                 let token_expires = (approval.state == State::Approved).then(|| now + TOKEN_TTL_MS);
                 tx.update_request(
                     id,
@@ -740,7 +759,7 @@ impl Gateway {
                             revoked_ms: None,
                             request_id: id,
                             created_by: actor.unwrap_or("policy").to_string(),
-                            summary: body["summary"].as_str().unwrap_or("").to_string(),
+                            summary: at(&body, "/summary").as_str().unwrap_or("").to_string(),
                         };
                         let gid = tx.insert_grant(&g).await?;
                         let mut e = self.request_event("grant.created", &row);
@@ -800,11 +819,11 @@ impl Gateway {
             // A grant lets later identical actions through without anyone: only where the
             // policy allows repeats (`once`/`session`) and one approver decides.
             if let Some(row) = self.store.request(id).await? {
-                let mode = row.body["approval"]["requirement"]["mode"]
+                let mode = at(&row.body, "/approval/requirement/mode")
                     .as_str()
                     .unwrap_or("always")
                     .to_string();
-                let quorum = row.body["approval"]["requirement"]["quorum"]
+                let quorum = at(&row.body, "/approval/requirement/quorum")
                     .as_u64()
                     .unwrap_or(1);
                 if mode == "always" || quorum > 1 {

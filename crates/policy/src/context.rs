@@ -13,9 +13,8 @@ fn set(s: &BTreeSet<String>) -> E {
 pub(crate) fn fields_used(policy_text: &str) -> Option<Vec<String>> {
     let mut out = Vec::new();
     let mut rest = policy_text;
-    while let Some(i) = rest.find("context") {
-        let before_ok = i == 0 || !rest[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_');
-        let after = &rest[i + "context".len()..];
+    while let Some((before, after)) = rest.split_once("context") {
+        let before_ok = !before.ends_with(|c: char| c.is_alphanumeric() || c == '_');
         if before_ok {
             match after.strip_prefix('.') {
                 Some(tail) => {

@@ -165,7 +165,12 @@ fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
+    // The offset comes from the policy parser: clamp it to the text and to a character start.
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = text.get(..end).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let col = before
         .rsplit('\n')

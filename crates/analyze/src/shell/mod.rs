@@ -138,7 +138,7 @@ fn has_odd_heredoc_delimiter(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i + 1 < bytes.len() {
-        if bytes[i] == b'<' && bytes[i + 1] == b'<' {
+        if bytes.get(i..i + 2) == Some(b"<<".as_slice()) {
             if bytes.get(i + 2) == Some(&b'<') {
                 i += 3;
                 continue;
@@ -280,8 +280,9 @@ impl<'a> Walker<'a> {
         // Keywords that assign the next word even in syntax we could not parse.
         let words: Vec<&str> = text.split_whitespace().collect();
         for w in words.windows(2) {
+            let &[keyword, name] = w else { continue };
             if matches!(
-                w[0],
+                keyword,
                 "select"
                     | "coproc"
                     | "for"
@@ -291,10 +292,10 @@ impl<'a> Walker<'a> {
                     | "local"
                     | "typeset"
                     | "readonly"
-            ) && words::is_name(w[1])
-                && self.cfg.env.is_protected(w[1])
+            ) && words::is_name(name)
+                && self.cfg.env.is_protected(name)
             {
-                self.facts.env_write.insert(w[1].to_string());
+                self.facts.env_write.insert(name.to_string());
             }
         }
         for tok in text.split(|c: char| c.is_whitespace() || ";|&()<>`$\"'{}".contains(c)) {

@@ -339,8 +339,8 @@ impl Walker<'_> {
                     if !quoted {
                         if t.contains(['*', '?'])
                             || ["+(", "@(", "!("].iter().any(|x| t.contains(x))
-                            || t.find('[')
-                                .is_some_and(|i| t[i..].contains(']') && t.len() > 1)
+                            || t.split_once('[')
+                                .is_some_and(|(_, after)| after.contains(']') && t.len() > 1)
                         {
                             *glob = true;
                         }

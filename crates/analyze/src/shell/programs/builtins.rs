@@ -56,8 +56,7 @@ impl Walker<'_> {
             _ => &[],
         };
         let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             match a.lit.as_deref() {
                 Some(l) if skip_values.contains(&l) => {
                     if l == "-a" {

@@ -84,8 +84,7 @@ impl Walker<'_> {
             "-context",
         ];
         let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             match a.lit.as_deref() {
                 Some(l) if l.starts_with('-') || l == "!" || l == "(" || l == ")" => break,
                 _ => {
@@ -119,8 +118,7 @@ impl Walker<'_> {
             [one] if !alternatives => Some((*one).to_string()),
             _ => None,
         };
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             let Some(l) = a.lit.as_deref() else {
                 self.facts.dynamic = true;
                 self.not_read_only();
@@ -129,8 +127,9 @@ impl Walker<'_> {
             };
             match l {
                 "-exec" | "-execdir" | "-ok" | "-okdir" => {
-                    let end = args[i + 1..]
+                    let end = args
                         .iter()
+                        .skip(i + 1)
                         .position(|a| a.is(";") || a.is("+"))
                         .map(|p| i + 1 + p)
                         .unwrap_or(args.len());
@@ -144,7 +143,7 @@ impl Walker<'_> {
                     }
                     self.not_read_only();
                     self.facts.wrapper = true;
-                    let inner: Vec<Arg> = args[i + 1..end]
+                    let inner: Vec<Arg> = raw_inner
                         .iter()
                         .map(|a| {
                             if a.lit.as_deref().is_some_and(|l| l.contains("{}")) {

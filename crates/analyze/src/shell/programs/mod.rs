@@ -215,7 +215,9 @@ fn resolve_program(lit: &str) -> String {
 impl Walker<'_> {
     /// Judges one command given its words.
     pub(super) fn exec(&mut self, argv: Vec<Arg>, stdin: Stdin) {
-        let Some(first) = argv.first() else { return };
+        let Some((first, args)) = argv.split_first() else {
+            return;
+        };
         let Some(raw_name) = first.lit.clone() else {
             self.facts.dynamic = true;
             self.facts.not_understood(format!(
@@ -223,7 +225,7 @@ impl Walker<'_> {
                 assent_core::text::escape_line(&first.raw)
             ));
             self.facts.programs.insert("(dynamic)".into());
-            self.unknown_args(&argv[1..], "(dynamic)");
+            self.unknown_args(args, "(dynamic)");
             return;
         };
         if first.glob {
@@ -247,7 +249,7 @@ impl Walker<'_> {
             // Scripts that run `grep -E` / `grep -F`.
             self.facts.programs.insert("grep".into());
         }
-        if let Some(sub) = argv[1..]
+        if let Some(sub) = args
             .iter()
             .filter_map(|a| a.lit.as_deref())
             .find(|a| !a.starts_with('-'))
@@ -259,14 +261,16 @@ impl Walker<'_> {
         if self.funcs.iter().any(|f| f == &name) {
             self.not_read_only();
         }
-        if argv.len() == 2 && argv[1].is("--version") && VERSION_QUERIES.contains(&name.as_str()) {
-            // `cargo --version`: prints a version, touches nothing.
-            return;
+        if let [only] = args {
+            if only.is("--version") && VERSION_QUERIES.contains(&name.as_str()) {
+                // `cargo --version`: prints a version, touches nothing.
+                return;
+            }
+            if self.version_or_help(&name, only) {
+                return;
+            }
         }
-        if argv.len() == 2 && self.version_or_help(&name, &argv[1]) {
-            return;
-        }
-        if secret_cli::reads_secret(&name, &argv[1..]) {
+        if secret_cli::reads_secret(&name, args) {
             // `vault kv get`, `aws secretsmanager get-secret-value`, `op read`: the output is
             // a secret's value.
             self.facts.secret_read = true;
@@ -310,9 +314,8 @@ impl Walker<'_> {
         }
         if KILLERS.contains(&name.as_str()) {
             self.killer = true;
-            self.kill_targets(&name, &argv[1..]);
+            self.kill_targets(&name, args);
         }
-        let args = &argv[1..];
         match name.as_str() {
             n if SHELLS.contains(&n) => self.shell(args, stdin),
             "busybox" | "toybox" => {
@@ -408,7 +411,7 @@ impl Walker<'_> {
                     self.facts.env_dump = true;
                 }
             }
-            n if args.len() == 1 && args[0].is("--version") && VERSION_QUERIES.contains(&n) => {}
+            n if matches!(args, [only] if only.is("--version")) && VERSION_QUERIES.contains(&n) => {}
             "xargs" => self.xargs(args),
             "git" => self.git(args),
             "cd" => self.cd(args),
@@ -651,8 +654,11 @@ fn host_of(arg: &str) -> Option<String> {
     if !arg.contains("://") {
         return None;
     }
-    let start = arg.find(|c: char| c.is_ascii_alphabetic())?;
-    url::Url::parse(&arg[start..])
+    let from_scheme = arg.trim_start_matches(|c: char| !c.is_ascii_alphabetic());
+    if from_scheme.is_empty() {
+        return None;
+    }
+    url::Url::parse(from_scheme)
         .ok()
         .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
 }

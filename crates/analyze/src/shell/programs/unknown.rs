@@ -151,8 +151,7 @@ impl Walker<'_> {
         };
         let pattern_killer = matches!(name, "pkill" | "killall" | "skill" | "snice" | "pgrep");
         let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             let Some(l) = a.lit.as_deref() else {
                 // `kill $(pgrep …)`: the target is unknown; the whole command text decides.
                 i += 1;

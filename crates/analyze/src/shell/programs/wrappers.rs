@@ -48,8 +48,8 @@ impl Walker<'_> {
         self.facts.wrapper = true;
         let mut i = 0;
         let mut command_string = false;
-        while i < args.len() {
-            let Some(a) = args[i].lit.as_deref() else {
+        while let Some(arg) = args.get(i) {
+            let Some(a) = arg.lit.as_deref() else {
                 break;
             };
             if a == "--" || a == "-" {
@@ -104,8 +104,7 @@ impl Walker<'_> {
         let mut code: Option<Arg> = None;
         let mut script: Option<&Arg> = None;
         let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             let Some(l) = a.lit.as_deref() else {
                 if script.is_none() && code.is_none() {
                     self.facts.dynamic = true;
@@ -202,20 +201,10 @@ impl Walker<'_> {
         if DUMPS.iter().any(|d| text.contains(d)) {
             self.facts.env_dump = true;
         }
-        let mut rest = text.as_str();
-        let mut tokens: Vec<&str> = Vec::new();
-        while !rest.is_empty() {
-            let start =
-                rest.find(|c: char| !(c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c)));
-            let Some(s) = start else { break };
-            rest = &rest[s..];
-            let end = rest
-                .find(|c: char| c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c))
-                .unwrap_or(rest.len());
-            tokens.push(&rest[..end]);
-            rest = &rest[end..];
-        }
-        for tok in tokens.into_iter().take(2000) {
+        let tokens = text
+            .split(|c: char| c.is_whitespace() || "'\"`(),;[]{}=+<>|".contains(c))
+            .filter(|t| !t.is_empty());
+        for tok in tokens.take(2000) {
             if tok.contains('/')
                 || tok.starts_with('.')
                 || tok.starts_with('~')
@@ -236,8 +225,7 @@ impl Walker<'_> {
     pub(in crate::shell) fn env_cmd(&mut self, args: &[Arg], stdin: Stdin) {
         self.not_read_only();
         let mut i = 0;
-        while i < args.len() {
-            let a = &args[i];
+        while let Some(a) = args.get(i) {
             let Some(l) = a.lit.as_deref() else {
                 self.facts.dynamic = true;
                 return;
@@ -332,8 +320,8 @@ impl Walker<'_> {
             "--process-slot-var",
         ];
         let mut i = 0;
-        while i < args.len() {
-            match args[i].lit.as_deref() {
+        while let Some(arg) = args.get(i) {
+            match arg.lit.as_deref() {
                 Some(l) if VALUE.contains(&l) => {
                     if l == "-a" || l == "--arg-file" {
                         if let Some(f) = args.get(i + 1) {
@@ -445,8 +433,8 @@ impl Walker<'_> {
             }
             "watch" => {
                 let mut i = 0;
-                while i < args.len() && args[i].starts_with("-") {
-                    i += if args[i].is("-n") || args[i].is("--interval") || args[i].is("-q") {
+                while let Some(a) = args.get(i).filter(|a| a.starts_with("-")) {
+                    i += if a.is("-n") || a.is("--interval") || a.is("-q") {
                         2
                     } else {
                         1
@@ -496,8 +484,8 @@ impl Walker<'_> {
             _ => {}
         }
         let mut i = 0;
-        while i < args.len() {
-            let Some(l) = args[i].lit.as_deref() else {
+        while let Some(arg) = args.get(i) {
+            let Some(l) = arg.lit.as_deref() else {
                 return Some(Inner::Opaque("a command computed at run time"));
             };
             if l == "--" {
@@ -524,14 +512,14 @@ impl Walker<'_> {
                     i += 1;
                 }
             }
-            if name == "nice" && l[1..].chars().all(|c| c.is_ascii_digit()) {
+            if name == "nice" && l.strip_prefix('-').is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())) {
                 // nice -10 cmd
             }
             i += 1;
         }
         if name == "chrt" {
             // chrt [options] prio command
-            while i < args.len() && args[i].starts_with("-") {
+            while args.get(i).is_some_and(|a| a.starts_with("-")) {
                 i += 1;
             }
         }

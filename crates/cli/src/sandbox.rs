@@ -15,6 +15,7 @@
 //! This module knows nothing of policy: the caller hands it a [`View`] built from the
 //! analyser's configuration, and it turns that into a bubblewrap command line.
 
+use assent_core::json::at;
 use serde::{Deserialize, Serialize};
 use std::ffi::OsString;
 use std::io::{Read, Write};
@@ -437,8 +438,8 @@ pub fn probe(cache: &Path) -> Probe {
     let key = probe_key(&bwrap);
     if let Ok(text) = std::fs::read_to_string(cache) {
         if let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) {
-            if v["key"].as_str() == Some(key.as_str()) {
-                let ok = match v["error"].as_str() {
+            if at(&v, "/key").as_str() == Some(key.as_str()) {
+                let ok = match at(&v, "/error").as_str() {
                     None => Ok(()),
                     Some(e) => Err(e.to_string()),
                 };

@@ -1,6 +1,15 @@
 //! End to end with real processes: hooks that wait, approvers in other processes, timeouts,
 //! quorum, fail-closed paths, secrets, and the audit export that records all of it.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};

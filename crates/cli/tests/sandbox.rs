@@ -10,6 +10,15 @@
 //! Needs bubblewrap; skipped with a notice where it is missing (CI installs it, and fails
 //! here if it did not).
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;

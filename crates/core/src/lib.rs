@@ -13,6 +13,7 @@ pub mod action;
 pub mod approval;
 pub mod decision;
 pub mod facts;
+pub mod json;
 pub mod principal;
 pub mod redact;
 pub mod text;

@@ -3,6 +3,14 @@
 //!
 //! Run: `cargo bench -p assent-gateway --bench decide`
 
+// A benchmark is test code: a failed setup step should stop it loudly.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_adapters::from_json_line;
 use assent_gateway::{Engine, Locations};
 use assent_policy::{Policy, PolicySource};

@@ -8,6 +8,7 @@
 use crate::engine::{Engine, Evaluation, Locations};
 use assent_adapters::Adapted;
 use assent_core::approval::{Approval, Outcome as Step, Refusal, State};
+use assent_core::json::at;
 use assent_core::redact::Redactor;
 use assent_core::text;
 use assent_core::{Action, Decision, Facts, Kind, Mode, Verdict};
@@ -96,12 +97,6 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
-}
-
-/// The JSON value at `pointer` (`/a/b`) in `v`, or `null` when absent (as `v["a"]["b"]` reads).
-fn at<'a>(v: &'a Value, pointer: &str) -> &'a Value {
-    static NULL: Value = Value::Null;
-    v.pointer(pointer).unwrap_or(&NULL)
 }
 
 fn rfc3339(ms: i64) -> String {

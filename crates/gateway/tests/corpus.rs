@@ -2,6 +2,15 @@
 //! default policy, as the local agent, with HOME=/home/dev. A case labelled `allow` must be
 //! allowed; `deny` must be denied; `not_allow` must be ask or deny.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_core::Verdict;
 use assent_gateway::{Engine, Locations};
 use assent_policy::{Policy, PolicySource};

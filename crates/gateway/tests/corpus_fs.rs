@@ -3,6 +3,15 @@
 //! config runs programs, and the hook settings directory is built under a temporary `/home/dev`
 //! stand-in of the same depth, then every case is decided against it.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_core::Verdict;
 use assent_gateway::{Engine, Locations};
 use assent_policy::{Policy, PolicySource};

@@ -1,6 +1,15 @@
 //! Facts that depend on the real file system: symlinks that leave the workspace, recursive
 //! reads over a tree that holds a secret, and repositories whose config runs programs.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_adapters::from_value;
 use assent_core::Verdict;
 use assent_gateway::{Engine, Locations};

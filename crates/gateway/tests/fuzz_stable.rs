@@ -9,6 +9,15 @@
 //! `FUZZ_ITERS=N` multiplies the iterations (default 1), `FUZZ_SEED=S` changes the sample.
 //! Each target also stops after `FUZZ_SECONDS` (default 20) so that CI time stays bounded.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_gateway::{Engine, Locations};
 use assent_policy::{Policy, PolicySource};
 use serde_json::{json, Value};

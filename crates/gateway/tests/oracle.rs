@@ -18,6 +18,15 @@
 //! the analyser is fixed. The oracle needs `bwrap` and `strace` with user namespaces; without
 //! them it says so and passes, unless `ORACLE_REQUIRED=1`.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_core::Verdict;
 use assent_gateway::{Engine, Locations};
 use assent_policy::{Policy, PolicySource};

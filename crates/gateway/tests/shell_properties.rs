@@ -2,6 +2,15 @@
 //! cannot fully understand is never allowed, and a harmless head never vouches for a harmful
 //! tail wherever the tail hides.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_adapters::from_value;
 use assent_core::Verdict;
 use assent_gateway::{Engine, Locations};

@@ -3,6 +3,14 @@
 //!
 //! Run: `cargo bench -p assent-store --bench audit`
 
+// A benchmark is test code: a failed setup step should stop it loudly.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_store::Store;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Map, Value};

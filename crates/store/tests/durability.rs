@@ -6,6 +6,15 @@
 //! * Changing, deleting, inserting or reordering any event directly in SQLite breaks
 //!   verification at that event.
 
+// Test code reports failure by panicking: helpers outside `#[test]` functions (fixtures,
+// runners) may expect, index and panic too.
+#![allow(
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
 use assent_store::{verify_rows, Store, VerifyReport};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, BufReader};

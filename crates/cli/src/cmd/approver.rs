@@ -2,6 +2,7 @@
 
 use crate::cli::{Command, ListFormat};
 use crate::exit::Exit;
+use assent_core::json::at;
 use assent_core::text;
 use assent_gateway::{now_ms, Gateway, GrantScope, Locations};
 use assent_store::RequestRow;
@@ -31,11 +32,11 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
                             "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  {}",
                             r.id,
                             clip(&r.principal, 12),
-                            b["action"]["kind"].as_str().unwrap_or(""),
-                            b["decision"]["severity"].as_str().unwrap_or(""),
+                            at(b, "/action/kind").as_str().unwrap_or(""),
+                            at(b, "/decision/severity").as_str().unwrap_or(""),
                             left(r.deadline_ms),
-                            format!("{}/{}", b["approval"]["approvals"].as_array().map(|a| a.len()).unwrap_or(0), b["approval"]["requirement"]["quorum"]),
-                            clip(b["summary"].as_str().unwrap_or(""), 70),
+                            format!("{}/{}", at(b, "/approval/approvals").as_array().map(|a| a.len()).unwrap_or(0), at(b, "/approval/requirement/quorum")),
+                            clip(at(b, "/summary").as_str().unwrap_or(""), 70),
                         );
                     }
                 }
@@ -169,8 +170,8 @@ fn request_json(r: &RequestRow) -> Value {
     json!({
         "id": r.id, "state": r.state, "principal": r.principal, "session": r.session,
         "created": ts(r.created_ms), "deadline": ts(r.deadline_ms), "digest": r.digest,
-        "action": r.body["action"], "summary": r.body["summary"], "facts": r.body["facts"],
-        "decision": r.body["decision"], "approval": r.body["approval"], "answers": r.body["answers"],
+        "action": at(&r.body, "/action"), "summary": at(&r.body, "/summary"), "facts": at(&r.body, "/facts"),
+        "decision": at(&r.body, "/decision"), "approval": at(&r.body, "/approval"), "answers": at(&r.body, "/answers"),
     })
 }
 
@@ -178,8 +179,8 @@ fn request_json(r: &RequestRow) -> Value {
 fn render(r: &RequestRow) -> String {
     let b = &r.body;
     let mut out = String::new();
-    let a = &b["approval"];
-    let chain: Vec<&str> = a["chain"]
+    let a = &at(b, "/approval");
+    let chain: Vec<&str> = at(a, "/chain")
         .as_array()
         .map(|c| c.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
@@ -202,17 +203,17 @@ fn render(r: &RequestRow) -> String {
     out.push_str(&format!("session    {}\n", text::escape_line(&r.session)));
     out.push_str(&format!(
         "tool/kind  {} / {}\n",
-        text::escape_line(b["action"]["tool"].as_str().unwrap_or("")),
-        b["action"]["kind"].as_str().unwrap_or("")
+        text::escape_line(at(b, "/action/tool").as_str().unwrap_or("")),
+        at(b, "/action/kind").as_str().unwrap_or("")
     ));
     out.push_str(&format!(
         "cwd        {}\n",
-        text::escape_line(b["action"]["cwd"].as_str().unwrap_or("(none)"))
+        text::escape_line(at(b, "/action/cwd").as_str().unwrap_or("(none)"))
     ));
-    let d = &b["decision"];
+    let d = &at(b, "/decision");
     out.push_str(&format!(
         "rule       {}  severity {}\n",
-        d["rules"]
+        at(d, "/rules")
             .as_array()
             .map(|r| r
                 .iter()
@@ -220,16 +221,16 @@ fn render(r: &RequestRow) -> String {
                 .collect::<Vec<_>>()
                 .join(", "))
             .unwrap_or_default(),
-        d["severity"].as_str().unwrap_or("")
+        at(d, "/severity").as_str().unwrap_or("")
     ));
     out.push_str(&format!(
         "reason     {}\n",
-        text::escape_line(d["reason"].as_str().unwrap_or(""))
+        text::escape_line(at(d, "/reason").as_str().unwrap_or(""))
     ));
     out.push_str(&format!(
         "needs      {} approval(s) from {}; so far: {}; on timeout: {}\n",
-        a["requirement"]["quorum"],
-        a["requirement"]["approvers"]
+        at(a, "/requirement/quorum"),
+        at(a, "/requirement/approvers")
             .as_array()
             .map(|r| r
                 .iter()
@@ -237,7 +238,7 @@ fn render(r: &RequestRow) -> String {
                 .collect::<Vec<_>>()
                 .join(", "))
             .unwrap_or_default(),
-        a["approvals"]
+        at(a, "/approvals")
             .as_array()
             .map(|r| if r.is_empty() {
                 "none".to_string()
@@ -248,12 +249,12 @@ fn render(r: &RequestRow) -> String {
                     .join(", ")
             })
             .unwrap_or_default(),
-        serde_json::to_string(&a["requirement"]["on_timeout"]).unwrap_or_default(),
+        serde_json::to_string(&at(a, "/requirement/on_timeout")).unwrap_or_default(),
     ));
-    let f = &b["facts"];
-    if f["hidden_text"].as_bool() == Some(true) {
+    let f = &at(b, "/facts");
+    if at(f, "/hidden_text").as_bool() == Some(true) {
         out.push_str("WARNING    hidden or look-alike characters (shown escaped below):\n");
-        for n in f["hidden_notes"]
+        for n in at(f, "/hidden_notes")
             .as_array()
             .into_iter()
             .flatten()
@@ -262,18 +263,18 @@ fn render(r: &RequestRow) -> String {
             out.push_str(&format!("             - {}\n", text::escape_line(n)));
         }
     }
-    if let Some(s) = b["action"]["summary"].as_str() {
+    if let Some(s) = at(b, "/action/summary").as_str() {
         out.push_str(&format!(
             "caller says {} (not trusted; the action below is what runs)\n",
             text::escape_line(s)
         ));
     }
     out.push_str("--- action (exactly what would run)\n");
-    let input = &b["action"]["input"];
-    match (b["action"]["kind"].as_str(), input) {
+    let input = &at(b, "/action/input");
+    match (at(b, "/action/kind").as_str(), input) {
         (Some("shell"), _) => out.push_str(&format!(
             "$ {}\n",
-            text::escape(input["command"].as_str().unwrap_or(""))
+            text::escape(at(input, "/command").as_str().unwrap_or(""))
         )),
         (Some("file.write"), _) => out.push_str(&file_diff(input)),
         _ => out.push_str(&format!(
@@ -286,15 +287,15 @@ fn render(r: &RequestRow) -> String {
         "{}\n",
         text::escape(&serde_json::to_string(f).unwrap_or_default())
     ));
-    if let Some(ans) = b["answers"].as_array().filter(|a| !a.is_empty()) {
+    if let Some(ans) = at(b, "/answers").as_array().filter(|a| !a.is_empty()) {
         out.push_str("--- answers\n");
         for x in ans {
             out.push_str(&format!(
                 "{} {} by {} {}\n",
-                x["at"].as_str().unwrap_or(""),
-                x["step"].as_str().unwrap_or(""),
-                text::escape_line(x["by"].as_str().unwrap_or("")),
-                text::escape_line(x["reason"].as_str().unwrap_or(""))
+                at(x, "/at").as_str().unwrap_or(""),
+                at(x, "/step").as_str().unwrap_or(""),
+                text::escape_line(at(x, "/by").as_str().unwrap_or("")),
+                text::escape_line(at(x, "/reason").as_str().unwrap_or(""))
             ));
         }
     }
@@ -303,9 +304,9 @@ fn render(r: &RequestRow) -> String {
 
 /// A file write as a diff: Edit's old → new, Write's new content against the file on disk.
 fn file_diff(input: &Value) -> String {
-    let path = input["file_path"]
+    let path = at(input, "/file_path")
         .as_str()
-        .or(input["notebook_path"].as_str())
+        .or(at(input, "/notebook_path").as_str())
         .unwrap_or("");
     let mut out = format!("file {}\n", text::escape_line(path));
     let lines = |s: &str, sign: char, out: &mut String| {
@@ -315,16 +316,22 @@ fn file_diff(input: &Value) -> String {
             out.push('\n');
         }
     };
-    if let (Some(old), Some(new)) = (input["old_string"].as_str(), input["new_string"].as_str()) {
+    if let (Some(old), Some(new)) = (
+        at(input, "/old_string").as_str(),
+        at(input, "/new_string").as_str(),
+    ) {
         lines(old, '-', &mut out);
         lines(new, '+', &mut out);
-    } else if let Some(edits) = input["edits"].as_array() {
+    } else if let Some(edits) = at(input, "/edits").as_array() {
         for e in edits {
-            lines(e["old_string"].as_str().unwrap_or(""), '-', &mut out);
-            lines(e["new_string"].as_str().unwrap_or(""), '+', &mut out);
+            lines(at(e, "/old_string").as_str().unwrap_or(""), '-', &mut out);
+            lines(at(e, "/new_string").as_str().unwrap_or(""), '+', &mut out);
             out.push_str("@@\n");
         }
-    } else if let Some(new) = input["content"].as_str().or(input["new_source"].as_str()) {
+    } else if let Some(new) = at(input, "/content")
+        .as_str()
+        .or(at(input, "/new_source").as_str())
+    {
         match std::fs::read_to_string(path) {
             Ok(old) => {
                 out.push_str(&format!(

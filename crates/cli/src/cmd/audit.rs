@@ -2,6 +2,7 @@
 
 use crate::cli::{AuditCommand, AuditFilter, AuditFormat};
 use crate::exit::Exit;
+use assent_core::json::{at, field};
 use assent_gateway::{now_ms, Locations};
 use assent_store::{EventFilter, Store};
 use serde_json::{json, Value};
@@ -120,8 +121,8 @@ fn csv_cell(v: &Value) -> String {
 }
 
 fn ocsf(v: &Value) -> Value {
-    let decision = v["decision"].as_str().unwrap_or("");
-    let severity_id = match v["severity"].as_str() {
+    let decision = at(v, "/decision").as_str().unwrap_or("");
+    let severity_id = match at(v, "/severity").as_str() {
         Some("low") => 2,
         Some("medium") => 3,
         Some("high") => 4,
@@ -131,17 +132,17 @@ fn ocsf(v: &Value) -> Value {
     json!({
         "category_uid": 6, "category_name": "Application Activity",
         "class_uid": 6003, "class_name": "API Activity",
-        "activity_id": 99, "activity_name": v["event"],
+        "activity_id": 99, "activity_name": at(v, "/event"),
         "type_uid": 600399,
-        "time": v["time_ms"], "time_dt": v["time"],
-        "severity_id": severity_id, "severity": v["severity"],
+        "time": at(v, "/time_ms"), "time_dt": at(v, "/time"),
+        "severity_id": severity_id, "severity": at(v, "/severity"),
         "status": match decision { "allow" => "Success", "deny" => "Failure", _ => "Other" },
-        "status_detail": v["reason"],
-        "actor": {"user": {"name": v["principal"], "type": "agent"}, "authorizations": [{"decision": decision, "policy": {"name": v["rule"], "version": v["policy_version"]}}]},
-        "api": {"operation": v["tool"], "request": {"uid": v["request_id"]}},
-        "resources": [{"type": v["kind"], "data": {"summary": v["summary"], "digest": v["digest"]}}],
-        "metadata": {"product": {"name": "Assent", "vendor_name": "Assent"}, "version": "1.1.0", "uid": v["seq"], "correlation_uid": v["session"]},
-        "unmapped": {"approver": v["approver"], "chain": v["chain"], "detail": v["detail"], "prev_hash": v["prev"]},
+        "status_detail": at(v, "/reason"),
+        "actor": {"user": {"name": at(v, "/principal"), "type": "agent"}, "authorizations": [{"decision": decision, "policy": {"name": at(v, "/rule"), "version": at(v, "/policy_version")}}]},
+        "api": {"operation": at(v, "/tool"), "request": {"uid": at(v, "/request_id")}},
+        "resources": [{"type": at(v, "/kind"), "data": {"summary": at(v, "/summary"), "digest": at(v, "/digest")}}],
+        "metadata": {"product": {"name": "Assent", "vendor_name": "Assent"}, "version": "1.1.0", "uid": at(v, "/seq"), "correlation_uid": at(v, "/session")},
+        "unmapped": {"approver": at(v, "/approver"), "chain": at(v, "/chain"), "detail": at(v, "/detail"), "prev_hash": at(v, "/prev")},
     })
 }
 
@@ -181,9 +182,9 @@ async fn write_events(
                     let cells: Vec<String> = csv_columns()
                         .iter()
                         .map(|c| match *c {
-                            "hash_prev" => csv_cell(&v["prev"]),
+                            "hash_prev" => csv_cell(at(&v, "/prev")),
                             "chain" => csv_cell(&Value::String(
-                                v["chain"]
+                                at(&v, "/chain")
                                     .as_array()
                                     .map(|a| {
                                         a.iter()
@@ -193,13 +194,15 @@ async fn write_events(
                                     })
                                     .unwrap_or_default(),
                             )),
-                            c => csv_cell(&v[c]),
+                            c => csv_cell(field(&v, c)),
                         })
                         .collect();
                     writeln!(out, "{}", cells.join(","))?;
                 }
                 AuditFormat::Table => {
-                    let s = |k: &str| assent_core::text::escape_line(v[k].as_str().unwrap_or(""));
+                    let s = |k: &str| {
+                        assent_core::text::escape_line(field(&v, k).as_str().unwrap_or(""))
+                    };
                     let summary: String = s("summary").chars().take(60).collect();
                     writeln!(
                         out,

@@ -33,14 +33,14 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
     let cwd = cwd_path.display().to_string();
     // Decide on the program that will really run: resolved through PATH now, and run by
     // that absolute path later. `ls` found in `./bin` is not the system's `ls`.
-    let program = resolve_program(&args.argv[0], &cwd_path).ok_or_else(|| {
-        anyhow::anyhow!(
-            "`{}` not found or not executable; command not run",
-            args.argv[0]
-        )
-    })?;
-    let mut argv = args.argv.clone();
-    argv[0] = program.display().to_string();
+    let Some((name, rest)) = args.argv.split_first() else {
+        anyhow::bail!("no command given; nothing run");
+    };
+    let program = resolve_program(name, &cwd_path)
+        .ok_or_else(|| anyhow::anyhow!("`{name}` not found or not executable; command not run"))?;
+    let argv: Vec<String> = std::iter::once(program.display().to_string())
+        .chain(rest.iter().cloned())
+        .collect();
     let command = argv
         .iter()
         .map(|w| shell_quote(w))
@@ -123,8 +123,8 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
         let cmd = match sandboxed {
             Some(c) => c,
             None => {
-                let mut c = std::process::Command::new(&argv[0]);
-                c.args(&argv[1..]).env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+                let mut c = std::process::Command::new(&program);
+                c.args(rest).env_clear().envs(env.iter().map(|(k, v)| (k, v)));
                 c
             }
         };
@@ -147,7 +147,7 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
                 Some(c) => exit_with(c),
                 None => exit_with(128 + std::os::unix::process::ExitStatusExt::signal(&s).unwrap_or(0)),
             }),
-            Err(e) => anyhow::bail!("could not start `{}`: {e}", args.argv[0]),
+            Err(e) => anyhow::bail!("could not start `{name}`: {e}"),
         }
     })
 }

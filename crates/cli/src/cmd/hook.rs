@@ -13,6 +13,7 @@
 
 use crate::cli::HookCommand;
 use crate::exit::Exit;
+use assent_core::json::at;
 use assent_gateway::{Gateway, Locations, Outcome, WaitEnd};
 use serde_json::json;
 use std::io::{Read, Write};
@@ -57,16 +58,15 @@ fn answer_with(allow: bool, reason: &str, updated_input: Option<&serde_json::Val
         return true;
     }
     let reason = assent_core::redact::redact_shapes(&assent_core::text::escape_line(reason));
-    let mut out = json!({
-        "hookSpecificOutput": {
-            "hookEventName": "PreToolUse",
-            "permissionDecision": if allow { "allow" } else { "deny" },
-            "permissionDecisionReason": reason,
-        }
+    let mut decision = json!({
+        "hookEventName": "PreToolUse",
+        "permissionDecision": if allow { "allow" } else { "deny" },
+        "permissionDecisionReason": reason,
     });
-    if let (true, Some(u)) = (allow, updated_input) {
-        out["hookSpecificOutput"]["updatedInput"] = u.clone();
+    if let (true, Some(u), Some(fields)) = (allow, updated_input, decision.as_object_mut()) {
+        fields.insert("updatedInput".into(), u.clone());
     }
+    let out = json!({ "hookSpecificOutput": decision });
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{out}").is_ok() && stdout.flush().is_ok()
 }
@@ -176,13 +176,13 @@ fn supervise(
     let parsed: Option<Answer> = serde_json::from_str::<serde_json::Value>(text.trim())
         .ok()
         .and_then(|v| {
-            let out = &v["hookSpecificOutput"];
-            let reason = out["permissionDecisionReason"]
+            let out = &at(&v, "/hookSpecificOutput");
+            let reason = at(out, "/permissionDecisionReason")
                 .as_str()
                 .unwrap_or("")
                 .to_string();
             let updated = out.get("updatedInput").cloned();
-            match out["permissionDecision"].as_str() {
+            match at(out, "/permissionDecision").as_str() {
                 Some("allow") if output.status.success() && text.lines().count() == 1 => {
                     // Only ever an object (the tool's input), never anything else.
                     if updated.as_ref().is_some_and(|u| !u.is_object()) {

@@ -2,6 +2,7 @@
 
 use crate::cli::PolicyCommand;
 use crate::exit::Exit;
+use assent_core::json::at;
 use assent_gateway::Locations;
 use assent_policy::{Policy, PolicySource};
 
@@ -22,7 +23,7 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
                         "ok: {} rule(s), {} principal(s), digest {}",
                         p.rule_count(),
                         p.directory.iter().count(),
-                        &p.digest[..16]
+                        p.digest.get(..16).unwrap_or(&p.digest)
                     );
                     Ok(Exit::Ok)
                 }
@@ -43,7 +44,7 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
                         if v == current { "*" } else { " " },
                         v,
                         super::approver::ts(created),
-                        &digest[..16.min(digest.len())],
+                        digest.get(..16).unwrap_or(&digest),
                         note
                     );
                 }
@@ -57,8 +58,10 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
                 let Some(src) = gw.store.policy_source(version).await? else {
                     anyhow::bail!("no policy version {version}; see `assent policy history`");
                 };
-                let cedar: Vec<(String, String)> = serde_json::from_value(src["cedar"].clone())?;
-                let settings: (String, String) = serde_json::from_value(src["settings"].clone())?;
+                let cedar: Vec<(String, String)> =
+                    serde_json::from_value(at(&src, "/cedar").clone())?;
+                let settings: (String, String) =
+                    serde_json::from_value(at(&src, "/settings").clone())?;
                 let source = PolicySource { cedar, settings };
                 if let Err(e) = Policy::load(source.clone(), 0) {
                     eprint!("{e}");

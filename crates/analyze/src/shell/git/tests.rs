@@ -759,7 +759,10 @@ fn partial_clones_and_stashes_with_untracked_files() {
     let out = run_git(&full, &f.home, &["rev-parse", "stash^3"]);
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert_eq!(id.len(), 40);
-    assert!(!f.read_only(&full, &format!("git show {}", id.chars().take(8).collect::<String>())));
+    assert!(!f.read_only(
+        &full,
+        &format!("git show {}", id.chars().take(8).collect::<String>())
+    ));
     assert!(!f.read_only(&full, &format!("git cat-file -p {id}:notes.txt")));
     assert!(f.read_only(&full, "git stash show"));
     for cmd in [

@@ -411,7 +411,8 @@ impl Walker<'_> {
                     self.facts.env_dump = true;
                 }
             }
-            n if matches!(args, [only] if only.is("--version")) && VERSION_QUERIES.contains(&n) => {}
+            n if matches!(args, [only] if only.is("--version")) && VERSION_QUERIES.contains(&n) => {
+            }
             "xargs" => self.xargs(args),
             "git" => self.git(args),
             "cd" => self.cd(args),

@@ -512,7 +512,10 @@ impl Walker<'_> {
                     i += 1;
                 }
             }
-            if name == "nice" && l.strip_prefix('-').is_some_and(|n| n.chars().all(|c| c.is_ascii_digit())) {
+            if name == "nice"
+                && l.strip_prefix('-')
+                    .is_some_and(|n| n.chars().all(|c| c.is_ascii_digit()))
+            {
                 // nice -10 cmd
             }
             i += 1;

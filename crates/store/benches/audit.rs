@@ -7,6 +7,7 @@
 #![allow(
     clippy::expect_used,
     clippy::panic,
+    clippy::unreachable,
     clippy::indexing_slicing,
     clippy::string_slice
 )]

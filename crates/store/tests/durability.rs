@@ -11,6 +11,7 @@
 #![allow(
     clippy::expect_used,
     clippy::panic,
+    clippy::unreachable,
     clippy::indexing_slicing,
     clippy::string_slice
 )]

@@ -4,6 +4,7 @@
 
 use crate::config::{expand_tilde, Compiled};
 use std::path::{Component, Path, PathBuf};
+use std::os::unix::fs::MetadataExt as _;
 
 /// What a path is, once normalised.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -581,6 +582,11 @@ pub(crate) fn tree_holds_secret(
                 .as_ref()
                 .is_none_or(|m| m.is_match(&name) || m.is_match(&path));
             if selected && cfg.secrets.is_match(&path) && !cfg.secret_exceptions.is_match(&path) {
+                return Some(true);
+            }
+            // A file with several hard links may be another name for a secret
+            // (`docs/notes.md` linked to `.env`): whatever its name, reading it may read one.
+            if selected && e.metadata().is_ok_and(|m| m.is_file() && m.nlink() > 1) {
                 return Some(true);
             }
             if e.file_type().is_ok_and(|t| t.is_dir()) {

@@ -1195,8 +1195,12 @@ impl<'a> Walker<'a> {
             ast::IoRedirect::HereDocument(_, doc) => {
                 if doc.requires_expansion {
                     let options = brush_parser::ParserOptions::default();
-                    match brush_parser::word::parse_heredoc(&doc.doc.value, &options) {
-                        Ok(pieces) => {
+                    // brush-parser can panic on a word; a panic is a parse failure here.
+                    let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        brush_parser::word::parse_heredoc(&doc.doc.value, &options)
+                    }));
+                    match parsed {
+                        Ok(Ok(pieces)) => {
                             let arg = self.pieces_to_arg(&pieces, &doc.doc.value);
                             return Some(match arg.lit {
                                 Some(t) => Stdin::Text(t),
@@ -1206,7 +1210,7 @@ impl<'a> Walker<'a> {
                                 }
                             });
                         }
-                        Err(_) => {
+                        Ok(Err(_)) | Err(_) => {
                             self.facts
                                 .not_understood("here-document could not be parsed");
                             return Some(Stdin::Unknown("an unparsed here-document"));

@@ -293,9 +293,14 @@ impl Walker<'_> {
     /// Analyses one shell word.
     pub(crate) fn word(&mut self, raw: &str) -> Arg {
         let options = brush_parser::ParserOptions::default();
-        match brush_parser::word::parse(raw, &options) {
-            Ok(pieces) => self.pieces_to_arg(&pieces, raw),
-            Err(_) => {
+        // brush-parser panics on some words (`~99999999999999999999/x` overflows a tilde
+        // index); a word it cannot parse without panicking is not understood.
+        let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            brush_parser::word::parse(raw, &options)
+        }));
+        match parsed {
+            Ok(Ok(pieces)) => self.pieces_to_arg(&pieces, raw),
+            Ok(Err(_)) | Err(_) => {
                 self.facts.not_understood(format!(
                     "word `{}` could not be parsed",
                     assent_core::text::escape_line(&raw.chars().take(80).collect::<String>())

@@ -80,7 +80,8 @@ pub(super) const PROGRAMS: &[Program] = &[
             req(&["-x", "--exclude-type"], Plain),
             flag(&["-v"]),
         ],
-        ..Program::new(&["df"], Metadata)
+        // df opens each operand (to find its file system): a secret named there is opened.
+        ..Program::new(&["df"], Content)
     },
     Program {
         options: &[

@@ -3,8 +3,8 @@
 //! agent's hook configuration).
 
 use crate::config::{expand_tilde, Compiled};
-use std::path::{Component, Path, PathBuf};
 use std::os::unix::fs::MetadataExt as _;
+use std::path::{Component, Path, PathBuf};
 
 /// What a path is, once normalised.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -477,18 +477,7 @@ impl Walker<'_> {
             "branch" => {
                 let p = parsed(&[BRANCH], true);
                 // Operands are patterns only in list mode; otherwise they create a branch.
-                let list = p.has("--list")
-                    || p.has("-l")
-                    || p.opts.iter().any(|o| {
-                        matches!(
-                            o.name.as_str(),
-                            "--contains"
-                                | "--no-contains"
-                                | "--merged"
-                                | "--no-merged"
-                                | "--points-at"
-                        )
-                    });
+                let list = ref_list_mode(&p);
                 if !(p.operands.is_empty() || list) || !ref_formats_ok(&p) {
                     return None;
                 }
@@ -496,18 +485,7 @@ impl Walker<'_> {
             }
             "tag" => {
                 let p = parsed(&[TAG], true);
-                let list = p.has("-l")
-                    || p.has("--list")
-                    || p.opts.iter().any(|o| {
-                        matches!(
-                            o.name.as_str(),
-                            "--contains"
-                                | "--no-contains"
-                                | "--merged"
-                                | "--no-merged"
-                                | "--points-at"
-                        )
-                    });
+                let list = ref_list_mode(&p);
                 if !(p.operands.is_empty() || list) || !ref_formats_ok(&p) {
                     return None;
                 }
@@ -1318,6 +1296,19 @@ fn ref_format_ok(v: &str) -> bool {
 
 fn ref_formats_ok(p: &Parsed) -> bool {
     p.values("--format").all(ref_format_ok)
+}
+
+/// `git branch` and `git tag` list (rather than create) when asked to, or when filtered by
+/// commit: their operands are then patterns.
+fn ref_list_mode(p: &Parsed) -> bool {
+    p.has("--list")
+        || p.has("-l")
+        || p.opts.iter().any(|o| {
+            matches!(
+                o.name.as_str(),
+                "--contains" | "--no-contains" | "--merged" | "--no-merged" | "--points-at"
+            )
+        })
 }
 
 #[cfg(test)]

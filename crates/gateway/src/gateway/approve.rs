@@ -1,0 +1,129 @@
+//! Approve, deny, expire and cancel: who may, and the transitions they drive.
+
+use super::events::{base_event, redactor_event};
+use super::*;
+use assent_core::approval::Outcome as Step;
+use assent_core::json::at;
+use serde_json::json;
+
+impl Gateway {
+    fn principal(&self, name: &str) -> Result<assent_core::Principal, GatewayError> {
+        self.engine
+            .policy
+            .directory
+            .get(name)
+            .cloned()
+            .ok_or_else(|| {
+                GatewayError::Refused(format!("unknown principal `{name}`; add it to assent.toml"))
+            })
+    }
+
+    async fn auth_failed(&self, id: i64, who: &str, why: &str) -> Result<(), GatewayError> {
+        let mut tx = self.store.begin().await?;
+        let mut e = base_event("auth.failed");
+        e.insert("request_id".into(), json!(id));
+        e.insert("approver".into(), json!(who));
+        e.insert("reason".into(), json!(why));
+        e.insert("decision".into(), json!("deny"));
+        tx.append(redactor_event(&self.redactor, e)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn approve(
+        &self,
+        id: i64,
+        approver: &str,
+        reason: Option<&str>,
+        grant: Option<GrantScope>,
+    ) -> Result<Step, GatewayError> {
+        let who = match self.principal(approver) {
+            Ok(p) => p,
+            Err(e) => {
+                self.auth_failed(id, approver, &e.to_string()).await?;
+                return Err(e);
+            }
+        };
+        if grant.is_some() {
+            // A grant lets later identical actions through without anyone: only where the
+            // policy allows repeats (`once`/`session`) and one approver decides.
+            if let Some(row) = self.store.request(id).await? {
+                let mode = at(&row.body, "/approval/requirement/mode")
+                    .as_str()
+                    .unwrap_or("always")
+                    .to_string();
+                let quorum = at(&row.body, "/approval/requirement/quorum")
+                    .as_u64()
+                    .unwrap_or(1);
+                if mode == "always" || quorum > 1 {
+                    return Err(GatewayError::Refused(format!(
+                        "request {id} is under a rule with mode `{mode}` and quorum {quorum}, which leaves no grant; approve without --for"
+                    )));
+                }
+            }
+        }
+        let policy = &self.engine.policy;
+        self.transition(
+            id,
+            |a, facts, kind, now| {
+                let eligible = policy.may_approve(&who, &a.requirement.approvers, kind, facts);
+                a.approve(&who, eligible, now)
+            },
+            "approve",
+            Some(approver),
+            reason,
+            grant,
+        )
+        .await
+    }
+
+    pub async fn deny(&self, id: i64, approver: &str, reason: &str) -> Result<Step, GatewayError> {
+        let who = match self.principal(approver) {
+            Ok(p) => p,
+            Err(e) => {
+                self.auth_failed(id, approver, &e.to_string()).await?;
+                return Err(e);
+            }
+        };
+        let policy = &self.engine.policy;
+        self.transition(
+            id,
+            |a, facts, kind, now| {
+                let eligible = policy.may_approve(&who, &a.requirement.approvers, kind, facts);
+                a.deny(&who, eligible, now)
+            },
+            "deny",
+            Some(approver),
+            Some(reason),
+            None,
+        )
+        .await
+    }
+
+    pub async fn expire(&self, id: i64) -> Result<Step, GatewayError> {
+        self.transition(id, |a, _, _, now| a.expire(now), "expire", None, None, None)
+            .await
+    }
+
+    pub async fn cancel(&self, id: i64, why: &str) -> Result<(), GatewayError> {
+        match self
+            .transition(id, |a, _, _, _| a.cancel(), "cancel", None, Some(why), None)
+            .await
+        {
+            Ok(_) | Err(GatewayError::Refused(_)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Applies `on_timeout` to every pending request past its deadline.
+    pub async fn expire_due(&self) -> Result<usize, GatewayError> {
+        let now = now_ms();
+        let mut n = 0;
+        for r in self.store.requests_in_state("pending", 10_000).await? {
+            if r.deadline_ms <= now && self.expire(r.id).await.is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}

@@ -1,0 +1,110 @@
+//! Audit events: the fixed field set and how an evaluation or a stored request fills it.
+
+use super::*;
+use crate::engine::Evaluation;
+use assent_core::json::at;
+use assent_core::redact::Redactor;
+use assent_core::Decision;
+use assent_store::RequestRow;
+use serde_json::{json, Map, Value};
+
+impl Gateway {
+    pub(super) fn action_event(&self, name: &str, ev: &Evaluation) -> Map<String, Value> {
+        let mut e = base_event(name);
+        e.insert(
+            "principal".into(),
+            json!(ev.chain.first().map(|p| p.name.clone()).unwrap_or_default()),
+        );
+        e.insert(
+            "chain".into(),
+            json!(ev.chain.iter().map(|p| p.name.clone()).collect::<Vec<_>>()),
+        );
+        e.insert("digest".into(), json!(ev.digest));
+        e.insert("kind".into(), json!(ev.action.kind.as_str()));
+        e.insert("tool".into(), json!(ev.action.tool));
+        e.insert(
+            "session".into(),
+            json!(ev.action.session.clone().unwrap_or_default()),
+        );
+        e.insert("summary".into(), json!(summarize(&ev.action)));
+        e.insert("policy_version".into(), json!(ev.decision.policy_version));
+        e
+    }
+
+    pub(super) fn decision_fields(e: &mut Map<String, Value>, d: &Decision) {
+        e.insert("decision".into(), json!(d.decision.as_str()));
+        e.insert("rule".into(), json!(d.rule()));
+        e.insert("severity".into(), json!(d.severity.as_str()));
+        e.insert("reason".into(), json!(d.reason));
+        if let Some(r) = &d.requirement {
+            e.insert("detail".into(), json!({"rules": d.rules, "approvers": r.approvers, "quorum": r.quorum, "mode": r.mode, "timeout_s": r.timeout_s, "on_timeout": r.on_timeout.label()}));
+        } else {
+            e.insert("detail".into(), json!({"rules": d.rules}));
+        }
+    }
+
+    pub(super) fn request_event(&self, name: &str, row: &RequestRow) -> Map<String, Value> {
+        let mut e = base_event(name);
+        let b = &row.body;
+        e.insert("request_id".into(), json!(row.id));
+        e.insert("principal".into(), json!(row.principal));
+        e.insert("chain".into(), at(b, "/approval/chain").clone());
+        e.insert("digest".into(), json!(row.digest));
+        e.insert("kind".into(), at(b, "/action/kind").clone());
+        e.insert("tool".into(), at(b, "/action/tool").clone());
+        e.insert("session".into(), json!(row.session));
+        e.insert("summary".into(), at(b, "/summary").clone());
+        e.insert(
+            "rule".into(),
+            json!(at(b, "/decision/rules")
+                .get(0)
+                .cloned()
+                .unwrap_or(Value::Null)),
+        );
+        e.insert("severity".into(), at(b, "/decision/severity").clone());
+        e.insert(
+            "policy_version".into(),
+            at(b, "/decision/policy_version").clone(),
+        );
+        e
+    }
+}
+
+/// The fields every audit event has besides `seq`, `prev`, `event`, `time` and `time_ms`
+/// (null when they do not apply), so that exports have a fixed shape.
+pub const EVENT_FIELDS: &[&str] = &[
+    "principal",
+    "chain",
+    "approver",
+    "request_id",
+    "digest",
+    "kind",
+    "tool",
+    "session",
+    "summary",
+    "decision",
+    "rule",
+    "severity",
+    "policy_version",
+    "reason",
+    "detail",
+];
+
+pub(super) fn base_event(name: &str) -> Map<String, Value> {
+    let now = now_ms();
+    let mut e = Map::new();
+    for k in EVENT_FIELDS {
+        e.insert((*k).into(), Value::Null);
+    }
+    e.insert("event".into(), json!(name));
+    e.insert("time".into(), json!(rfc3339(now)));
+    e.insert("time_ms".into(), json!(now));
+    e
+}
+
+pub(super) fn redactor_event(r: &Redactor, e: Map<String, Value>) -> Map<String, Value> {
+    match r.redact_json(&Value::Object(e)) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}

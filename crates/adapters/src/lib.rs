@@ -5,6 +5,10 @@
 //! inferred from the tool, never from what the caller says it is: a tool this crate does not
 //! know is `other`, which policy treats as unknown, never as benign.
 
+mod file_change;
+
+pub use file_change::{file_change, FileChange, Replacement};
+
 use assent_core::{Action, ActionError, Kind};
 use serde_json::{Map, Value};
 

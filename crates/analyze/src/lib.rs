@@ -43,6 +43,17 @@ impl Analyzer {
         })
     }
 
+    /// What a path named in facts is (secret, guard, inside the workspace of `cwd`), for
+    /// explaining a decision to a person.
+    pub fn classify_path(&self, path: &str, cwd: Option<&str>) -> PathClass {
+        paths::PathCtx::new(&self.cfg, cwd).classify_literal_path(&self.cfg, path)
+    }
+
+    /// The user's home directory, as configured (for showing paths as `~/…`).
+    pub fn home(&self) -> &std::path::Path {
+        &self.cfg.home
+    }
+
     /// Extracts the facts of `action`. Never fails: whatever cannot be analysed is recorded
     /// as not understood.
     pub fn analyze(&self, action: &Action) -> Facts {

@@ -204,6 +204,12 @@ impl PathCtx {
         self.classify_mode(cfg, raw, Mode::Word)
     }
 
+    /// Classifies a literal path (no glob expansion, no second working directory): for
+    /// describing a path a decision already named.
+    pub fn classify_literal_path(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        self.classify_trimmed(cfg, raw, Mode::Literal)
+    }
+
     /// Classifies the skeleton of a dynamic word (`/proc/*/environ`): as a pattern only.
     pub fn classify_pattern(&self, cfg: &Compiled, raw: &str) -> PathClass {
         self.classify_mode(cfg, raw, Mode::Pattern)

@@ -9,15 +9,19 @@
 
 mod approve;
 mod decide;
+mod diff;
 mod events;
 mod execution;
+mod explain;
 mod grants;
 mod open;
 mod summary;
 mod transition;
 mod wait;
 
+pub use diff::{Before, DiffLine, FileDiff, Hunk, Op};
 pub use events::EVENT_FIELDS;
+pub use explain::{explain, Explanation, PathLens, PlainPaths};
 pub use open::{env_redactor, policy_source};
 pub use summary::summarize;
 

@@ -15,3 +15,6 @@ pub use gateway::{
     db_path, env_redactor, now_ms, policy_source, summarize, Gateway, GatewayError, GrantScope,
     Outcome, Pending, Requested, WaitEnd, EVENT_FIELDS,
 };
+pub use gateway::{
+    explain, Before, DiffLine, Explanation, FileDiff, Hunk, Op, PathLens, PlainPaths,
+};

@@ -50,7 +50,7 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
                 if format == ListFormat::Json {
                     println!("{}", request_json(&r));
                 } else {
-                    print!("{}", render(&r));
+                    print!("{}", render(&gw, &r));
                 }
                 Ok(Exit::Ok)
             }
@@ -172,11 +172,12 @@ fn request_json(r: &RequestRow) -> Value {
         "created": ts(r.created_ms), "deadline": ts(r.deadline_ms), "digest": r.digest,
         "action": at(&r.body, "/action"), "summary": at(&r.body, "/summary"), "facts": at(&r.body, "/facts"),
         "decision": at(&r.body, "/decision"), "approval": at(&r.body, "/approval"), "answers": at(&r.body, "/answers"),
+        "explanation": at(&r.body, "/explanation"), "diff": at(&r.body, "/diff"),
     })
 }
 
 /// Everything an approver needs, escaped: no byte of the action can hide or restyle text.
-fn render(r: &RequestRow) -> String {
+fn render(gw: &Gateway, r: &RequestRow) -> String {
     let b = &r.body;
     let mut out = String::new();
     let a = &at(b, "/approval");
@@ -269,6 +270,11 @@ fn render(r: &RequestRow) -> String {
             text::escape_line(s)
         ));
     }
+    // Why it was stopped, in plain words, before the details.
+    if let Some(e) = gw.explanation_of(b) {
+        out.push_str("--- why it was stopped\n");
+        out.push_str(&e.to_text());
+    }
     out.push_str("--- action (exactly what would run)\n");
     let input = &at(b, "/action/input");
     match (at(b, "/action/kind").as_str(), input) {
@@ -276,17 +282,15 @@ fn render(r: &RequestRow) -> String {
             "$ {}\n",
             text::escape(at(input, "/command").as_str().unwrap_or(""))
         )),
-        (Some("file.write"), _) => out.push_str(&file_diff(input)),
         _ => out.push_str(&format!(
             "{}\n",
             text::escape(&serde_json::to_string_pretty(input).unwrap_or_default())
         )),
     }
-    out.push_str("--- facts\n");
-    out.push_str(&format!(
-        "{}\n",
-        text::escape(&serde_json::to_string(f).unwrap_or_default())
-    ));
+    if let Some(d) = gw.diff_of(b) {
+        out.push_str("--- diff (against the file as it was when the request was made)\n");
+        out.push_str(&d.to_text());
+    }
     if let Some(ans) = at(b, "/answers").as_array().filter(|a| !a.is_empty()) {
         out.push_str("--- answers\n");
         for x in ans {
@@ -302,51 +306,6 @@ fn render(r: &RequestRow) -> String {
     out
 }
 
-/// A file write as a diff: Edit's old → new, Write's new content against the file on disk.
-fn file_diff(input: &Value) -> String {
-    let path = at(input, "/file_path")
-        .as_str()
-        .or(at(input, "/notebook_path").as_str())
-        .unwrap_or("");
-    let mut out = format!("file {}\n", text::escape_line(path));
-    let lines = |s: &str, sign: char, out: &mut String| {
-        for l in s.lines() {
-            out.push(sign);
-            out.push_str(&text::escape(l));
-            out.push('\n');
-        }
-    };
-    if let (Some(old), Some(new)) = (
-        at(input, "/old_string").as_str(),
-        at(input, "/new_string").as_str(),
-    ) {
-        lines(old, '-', &mut out);
-        lines(new, '+', &mut out);
-    } else if let Some(edits) = at(input, "/edits").as_array() {
-        for e in edits {
-            lines(at(e, "/old_string").as_str().unwrap_or(""), '-', &mut out);
-            lines(at(e, "/new_string").as_str().unwrap_or(""), '+', &mut out);
-            out.push_str("@@\n");
-        }
-    } else if let Some(new) = at(input, "/content")
-        .as_str()
-        .or(at(input, "/new_source").as_str())
-    {
-        match std::fs::read_to_string(path) {
-            Ok(old) => {
-                out.push_str(&format!(
-                    "(replaces {} existing line(s))\n",
-                    old.lines().count()
-                ));
-                lines(&old, '-', &mut out);
-            }
-            Err(_) => out.push_str("(new file)\n"),
-        }
-        lines(new, '+', &mut out);
-    }
-    out
-}
-
 async fn watch(gw: &Gateway, who: &str) -> anyhow::Result<Exit> {
     let stdin = std::io::stdin();
     let mut seen = std::collections::HashSet::new();
@@ -358,7 +317,7 @@ async fn watch(gw: &Gateway, who: &str) -> anyhow::Result<Exit> {
             if !seen.insert(r.id) {
                 continue;
             }
-            print!("\n{}", render(&r));
+            print!("\n{}", render(gw, &r));
             loop {
                 print!("[a]pprove  [d]eny  [s]kip > ");
                 std::io::stdout().flush()?;

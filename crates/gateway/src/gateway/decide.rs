@@ -71,6 +71,8 @@ impl Gateway {
                         "summary": summarize(&evaluation.action),
                         "facts": evaluation.facts,
                         "decision": evaluation.decision,
+                        "explanation": self.explain_evaluation(&evaluation),
+                        "diff": self.capture_diff(&evaluation),
                         "approval": approval,
                         "answers": [],
                     }));

@@ -110,7 +110,11 @@ pub fn redact_shapes(text: &str) -> String {
     // `done` is what has been scanned, `rest` starts at the current character.
     while let Some((done, rest)) = chars.split_at_checked(i) {
         let Some(&c) = rest.first() else { break };
-        let at_boundary = done.last().is_none_or(|p| !is_token_char(*p));
+        // A credential starts where a word starts: after `=`, `/`, `:` or a quote too
+        // (`GITHUB_TOKEN=ghp_…`, `https://x/ghp_…`), never inside a word (`desk-…`).
+        let at_boundary = done
+            .last()
+            .is_none_or(|p| !(p.is_alphanumeric() || *p == '_'));
         if at_boundary {
             if let Some((len, label)) = credential_at(rest) {
                 out.push_str(&format!("[REDACTED:{label}]"));
@@ -241,6 +245,28 @@ mod tests {
         let out = redact_shapes(key);
         assert!(!out.contains("AAAAsecretbody"));
         assert!(out.starts_with('x') && out.ends_with('y'));
+    }
+
+    #[test]
+    fn credentials_after_an_equals_sign_or_a_slash_are_redacted() {
+        for text in [
+            "GITHUB_TOKEN=ghp_Zq8rT2mW5xK9pL3vN7bC1dF6gH4jS0aYuEZq",
+            "https://api.example.com/v1/ghp_Zq8rT2mW5xK9pL3vN7bC1dF6gH4jS0aYuEZq",
+            "key:AKIAABCDEFGHIJKLMNOP",
+            "a+sk-ant-api03-abcdefghijklmnopqrstu",
+        ] {
+            let out = redact_shapes(text);
+            assert!(out.contains("[REDACTED:"), "{text} → {out}");
+            assert!(
+                !out.contains("Zq8rT2mW5xK9pL3vN7bC1dF6gH4jS0aYuEZq"),
+                "{out}"
+            );
+        }
+        // Inside a word it is not a prefix: `desk-` is not `sk-`.
+        assert_eq!(
+            redact_shapes("desk-abcdefghijklmnopqrstuvwxyz"),
+            "desk-abcdefghijklmnopqrstuvwxyz"
+        );
     }
 
     #[test]

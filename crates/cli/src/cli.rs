@@ -95,6 +95,27 @@ pub enum Command {
     /// Run a command only if policy allows it or a person approves it, with secrets scrubbed
     /// from its environment.
     Exec(ExecArgs),
+    /// Run the server: the HTTP API on --listen and on the Unix socket ASSENT_HOME/assent.sock.
+    ///
+    /// Every caller authenticates with a bearer token (`assent token create`). Stops cleanly
+    /// on SIGTERM or SIGINT; pending requests stay pending across a restart.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP address to listen on (`none` for the Unix socket only).
+    #[arg(long, default_value = "127.0.0.1:8470", value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// The database: a SQLite file path or `sqlite:PATH` (default: ASSENT_HOME/assent.db).
+    #[arg(long, value_name = "URL|PATH")]
+    pub database: Option<String>,
+    /// Policy directory (default: ASSENT_HOME/policy, else the shipped default).
+    #[arg(long, value_name = "DIR")]
+    pub policy: Option<PathBuf>,
+    /// Do not open the Unix socket ASSENT_HOME/assent.sock.
+    #[arg(long)]
+    pub no_socket: bool,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]

@@ -15,6 +15,7 @@ mod execution;
 mod explain;
 mod grants;
 mod open;
+mod serve;
 mod summary;
 mod transition;
 mod wait;

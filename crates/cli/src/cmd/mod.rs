@@ -7,6 +7,7 @@ mod exec;
 mod hook;
 mod init;
 mod policy;
+mod serve;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -21,6 +22,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Hook { command } => Ok(hook::run(&loc, command)),
         Command::Exec(args) => exec::run(&loc, args),
         Command::Audit { command } => audit::run(&loc, command),
+        Command::Serve(args) => serve::run(&loc, args),
         other => approver::run(&loc, other),
     }
 }

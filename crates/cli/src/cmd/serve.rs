@@ -1,0 +1,54 @@
+//! `assent serve`: opens the gateway and runs `assent_server` until SIGTERM or SIGINT.
+
+use crate::cli::ServeArgs;
+use crate::exit::Exit;
+use assent_gateway::{Gateway, Locations};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub fn run(loc: &Locations, args: ServeArgs) -> anyhow::Result<Exit> {
+    let tcp: Option<SocketAddr> = match args.listen.as_str() {
+        "none" => None,
+        a => Some(a.parse().map_err(|_| {
+            anyhow::anyhow!("--listen `{a}` is not an address like 127.0.0.1:8470")
+        })?),
+    };
+    let home_db = assent_gateway::db_path(&loc.assent_home);
+    if let Some(db) = &args.database {
+        let path = PathBuf::from(db.strip_prefix("sqlite:").unwrap_or(db));
+        if db.starts_with("postgres:") || db.starts_with("postgresql:") {
+            anyhow::bail!("PostgreSQL is not supported yet; use the embedded SQLite database");
+        }
+        let same = match (
+            std::fs::canonicalize(&path),
+            std::fs::canonicalize(&home_db),
+        ) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => path == home_db,
+        };
+        if !same {
+            anyhow::bail!(
+                "--database must be this home's database ({}) for now; use --home to pick another",
+                home_db.display()
+            );
+        }
+    }
+    let socket = (!args.no_socket).then(|| loc.assent_home.join("assent.sock"));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let gateway = Gateway::open(loc, args.policy.as_deref())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let state = assent_server::AppState::new(Arc::new(gateway));
+        assent_server::serve(
+            state,
+            assent_server::Listen { tcp, socket },
+            assent_server::shutdown_signal(),
+        )
+        .await?;
+        Ok(Exit::Ok)
+    })
+}

@@ -273,25 +273,60 @@ pub struct InitArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// Validate a policy directory or file (schema-strict); explain errors with file and line.
-    Check {
+    /// Validate a policy directory or file without activating it (schema-strict); explain
+    /// errors with file and line.
+    #[command(alias = "check")]
+    Validate {
         /// Policy directory or .cedar file. Default: the policy in Assent's home.
         path: Option<PathBuf>,
     },
-    /// List every policy version recorded in the store (newest last).
-    History,
-    /// Restore a recorded policy version into the policy directory (validated first; the
-    /// files replaced are kept as *.bak).
+    /// Make a candidate policy (a directory of *.cedar + assent.toml, or one .cedar file) the
+    /// active version: validated, written into Assent's home, recorded and audited.
+    Activate {
+        /// The candidate's directory or .cedar file.
+        path: PathBuf,
+        /// The version you read (`assent policy show`); refused if another version is active
+        /// by now. Default: the version active when this command starts.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<i64>,
+        /// Why (recorded with the version).
+        #[arg(long)]
+        note: Option<String>,
+        /// Record the activation as this principal (default: the local approver in assent.toml).
+        #[arg(long = "as", value_name = "NAME")]
+        as_: Option<String>,
+    },
+    /// List every policy version recorded in the store (newest last, `*` = active).
+    History {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unified diff between two recorded versions (TO default: the active one).
+    Diff { from: i64, to: Option<i64> },
+    /// Make a recorded version's text active again, as a new version.
     Rollback {
         /// The version to restore (see `assent policy history`).
         version: i64,
+        /// The version you read; refused if another version is active by now. Default: the
+        /// version active when this command starts.
+        #[arg(long, value_name = "N")]
+        expected_version: Option<i64>,
+        /// Record the rollback as this principal (default: the local approver in assent.toml).
+        #[arg(long = "as", value_name = "NAME")]
+        as_: Option<String>,
     },
-    /// Print a policy.
+    /// Show the active policy version (who activated it, when, any refused edit) and its files.
     Show {
         /// Print the shipped default policy.
         #[arg(long)]
         default: bool,
-        /// Policy directory or file to show. Default: the policy in Assent's home.
+        /// Print a recorded version instead of the active one.
+        #[arg(long, value_name = "N")]
+        version: Option<i64>,
+        /// The active version as JSON (what `GET /v1/policy` answers).
+        #[arg(long)]
+        json: bool,
+        /// Print the files of this policy directory or file instead.
         path: Option<PathBuf>,
     },
 }

@@ -8,6 +8,7 @@
 //! The code lives in child modules by concern; this root holds the shared types.
 
 mod approve;
+mod config;
 mod decide;
 mod diff;
 mod events;
@@ -20,14 +21,18 @@ mod summary;
 mod transition;
 mod wait;
 
+pub use config::{
+    diff_files, files_to_source, ActivePolicy, ConfigError, PolicyDiff, PolicyFileDiff,
+    PolicyFiles, PolicyProblem, PolicyVersionInfo, Rejection, Reload, Validation, Via,
+    WATCH_PERIOD,
+};
 pub use diff::{Before, DiffLine, FileDiff, Hunk, Op};
 pub use events::EVENT_FIELDS;
 pub use explain::{explain, Explanation, PathLens, PlainPaths};
 pub use open::{env_redactor, policy_source};
 pub use summary::summarize;
 
-use crate::engine::{Engine, Evaluation};
-use assent_core::redact::Redactor;
+use crate::engine::Evaluation;
 use assent_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -91,9 +96,9 @@ pub struct Requested {
 }
 
 pub struct Gateway {
-    pub engine: Engine,
     pub store: Store,
-    redactor: Redactor,
+    /// The active policy, swapped at runtime (`config.rs`).
+    config: config::Config,
     /// Key for the action digests Assent stores and exports (see [`Gateway::keyed`]).
     digest_key: String,
 }

@@ -16,5 +16,10 @@ pub use gateway::{
     Outcome, Pending, Requested, WaitEnd, EVENT_FIELDS,
 };
 pub use gateway::{
+    diff_files, files_to_source, ActivePolicy, ConfigError, PolicyDiff, PolicyFileDiff,
+    PolicyFiles, PolicyProblem, PolicyVersionInfo, Rejection, Reload, Validation, Via,
+    WATCH_PERIOD,
+};
+pub use gateway::{
     explain, Before, DiffLine, Explanation, FileDiff, Hunk, Op, PathLens, PlainPaths,
 };

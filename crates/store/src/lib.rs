@@ -32,6 +32,9 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// A policy activation based on a version that is no longer the newest.
+    #[error("policy version {expected} is not the active one (active: {current}); read it again")]
+    Stale { expected: i64, current: i64 },
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -78,6 +81,46 @@ pub struct GrantRow {
     pub request_id: i64,
     pub created_by: String,
     pub summary: String,
+}
+
+/// One recorded policy version, without its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRow {
+    pub version: i64,
+    pub digest: String,
+    pub created_ms: i64,
+    pub note: String,
+    /// Who made it the active version (a principal, or `files` for an edit on disk).
+    pub activated_by: String,
+    /// How: `files`, `api`, `cli` or `rollback`.
+    pub via: String,
+    /// The version it replaced (none for the first).
+    pub parent: Option<i64>,
+}
+
+/// A policy version to record: its text (JSON, as the gateway shapes it) and provenance.
+#[derive(Debug, Clone)]
+pub struct NewPolicyVersion<'a> {
+    pub digest: &'a str,
+    pub source: &'a Value,
+    pub created_ms: i64,
+    pub note: &'a str,
+    pub activated_by: &'a str,
+    pub via: &'a str,
+}
+
+const POLICY_COLUMNS: &str = "version, digest, created_ms, note, activated_by, via, parent";
+
+fn policy_from_row(r: &sqlx::sqlite::SqliteRow) -> PolicyVersionRow {
+    PolicyVersionRow {
+        version: r.get(0),
+        digest: r.get(1),
+        created_ms: r.get(2),
+        note: r.get(3),
+        activated_by: r.get(4),
+        via: r.get(5),
+        parent: r.get(6),
+    }
 }
 
 /// Filters for [`Store::query_events`]; `None` matches everything.
@@ -345,6 +388,32 @@ impl Store {
             .collect())
     }
 
+    /// Every recorded policy version, oldest first. The newest is the active one.
+    pub async fn policy_history(&self) -> Result<Vec<PolicyVersionRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {POLICY_COLUMNS} FROM policy_versions ORDER BY version"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(policy_from_row).collect())
+    }
+
+    /// One recorded policy version with its text.
+    pub async fn policy_version(&self, version: i64) -> Result<Option<(PolicyVersionRow, Value)>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {POLICY_COLUMNS}, source FROM policy_versions WHERE version = ?"
+        )))
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let source = serde_json::from_str::<Value>(&r.get::<String, _>(7))
+                .map_err(|e| StoreError::Corrupt(format!("policy version {version}: {e}")))?;
+            Ok((policy_from_row(&r), source))
+        })
+        .transpose()
+    }
+
     pub async fn policy_source(&self, version: i64) -> Result<Option<Value>> {
         let row = sqlx::query("SELECT source FROM policy_versions WHERE version = ?")
             .bind(version)
@@ -545,21 +614,54 @@ impl Tx {
         Ok(Some(g))
     }
 
-    pub async fn insert_policy_version(
+    /// The newest (active) policy version.
+    pub async fn latest_policy_row(&mut self) -> Result<Option<PolicyVersionRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {POLICY_COLUMNS} FROM policy_versions ORDER BY version DESC LIMIT 1"
+        )))
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.as_ref().map(policy_from_row))
+    }
+
+    /// Records `new` as the newest (active) policy version, replacing the current newest.
+    /// With `expected`, refuses ([`StoreError::Stale`]) unless the current newest is exactly
+    /// that version (0: none yet). The check and the insert happen under this transaction's
+    /// write lock, and `parent` is unique, so of two activations that read the same version
+    /// exactly one is recorded.
+    pub async fn record_policy_version(
         &mut self,
-        digest: &str,
-        source: &Value,
-        created_ms: i64,
-        note: &str,
+        expected: Option<i64>,
+        new: &NewPolicyVersion<'_>,
     ) -> Result<i64> {
-        let r = sqlx::query("INSERT INTO policy_versions (digest, source, created_ms, note) VALUES (?, ?, ?, ?) RETURNING version")
-            .bind(digest)
-            .bind(source.to_string())
-            .bind(created_ms)
-            .bind(note)
+        let current = self.latest_policy_row().await?.map(|r| r.version);
+        let current_n = current.unwrap_or(0);
+        if let Some(e) = expected {
+            if e != current_n {
+                return Err(StoreError::Stale {
+                    expected: e,
+                    current: current_n,
+                });
+            }
+        }
+        let r = sqlx::query("INSERT INTO policy_versions (digest, source, created_ms, note, activated_by, via, parent) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING version")
+            .bind(new.digest)
+            .bind(new.source.to_string())
+            .bind(new.created_ms)
+            .bind(new.note)
+            .bind(new.activated_by)
+            .bind(new.via)
+            .bind(current)
             .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(r.get(0))
+            .await;
+        match r {
+            Ok(r) => Ok(r.get(0)),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(StoreError::Stale {
+                expected: expected.unwrap_or(current_n),
+                current: current_n + 1,
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub async fn latest_policy(&mut self) -> Result<Option<(i64, String)>> {

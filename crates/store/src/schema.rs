@@ -69,6 +69,15 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
     "#,
+    // 3: who activated each policy version, how, and which version it replaced. `parent` is
+    // unique: two activations that both read version N cannot both record a successor of N,
+    // whatever the transaction isolation of the backend.
+    r#"
+    ALTER TABLE policy_versions ADD COLUMN activated_by TEXT NOT NULL DEFAULT '';
+    ALTER TABLE policy_versions ADD COLUMN via TEXT NOT NULL DEFAULT 'files';
+    ALTER TABLE policy_versions ADD COLUMN parent INTEGER;
+    CREATE UNIQUE INDEX policy_versions_parent ON policy_versions(parent);
+    "#,
 ];
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {

@@ -112,7 +112,7 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             // this command, so it runs on that verdict alone.
             if probe(loc).is_ok() {
                 let (cache, salt) = walk_cache(loc, &gw.policy().settings, &cwd_path);
-                let view = view_for(gw.engine.analyzer(), &cwd_path, &loc.home, args.allow_network, Some((&cache, &salt)))
+                let view = view_for(gw.engine().analyzer(), &cwd_path, &loc.home, args.allow_network, Some((&cache, &salt)))
                     .map_err(|e| anyhow::anyhow!("cannot build the sandbox: {e}; command not run"))?;
                 let bwrap = sandbox::bwrap()
                     .ok_or_else(|| anyhow::anyhow!("bubblewrap is not installed; command not run"))?;

@@ -306,7 +306,7 @@ fn sandbox_input(
     let cwd = std::path::Path::new(cwd);
     let (cache, salt) = super::exec::walk_cache(loc, &gw.policy().settings, cwd);
     let view = super::exec::view_for(
-        gw.engine.analyzer(),
+        gw.engine().analyzer(),
         cwd,
         &loc.home,
         network,

@@ -1,19 +1,74 @@
-//! `assent policy check|show`.
+//! `assent policy show|validate|activate|history|diff|rollback`: the configuration operations
+//! of the gateway, locally (no server needed). Every change goes through the same gateway
+//! calls as the server's `/v1/policy` routes: validated, written, recorded, audited.
 
 use crate::cli::PolicyCommand;
 use crate::exit::Exit;
-use assent_core::json::at;
-use assent_gateway::Locations;
+use assent_gateway::{ConfigError, Gateway, Locations, PolicyFiles, Via};
 use assent_policy::{Policy, PolicySource};
+use std::path::Path;
+
+fn files_of(source: &PolicySource) -> PolicyFiles {
+    source
+        .cedar
+        .iter()
+        .chain(std::iter::once(&source.settings))
+        .map(|(n, t)| (n.clone(), t.clone()))
+        .collect()
+}
+
+fn print_files(files: &PolicyFiles) {
+    for (name, text) in files {
+        println!("// ==== {name}");
+        println!("{text}");
+    }
+}
+
+/// Opens the gateway so that the policy commands work even when the files do not load: the
+/// newest recorded version stays in force, which is what one wants to inspect or roll back.
+async fn open(loc: &Locations) -> anyhow::Result<Gateway> {
+    Gateway::open_serving(loc, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn who(gw: &Gateway, as_: Option<String>) -> String {
+    as_.unwrap_or_else(|| gw.policy().settings.local.approver.clone())
+}
+
+/// What a refused change prints, and the exit code it gives.
+fn refused(e: ConfigError) -> anyhow::Result<Exit> {
+    match e {
+        ConfigError::Invalid(problems) => {
+            eprintln!(
+                "assent: policy rejected ({} problem(s)); nothing changed:",
+                problems.len()
+            );
+            for p in problems {
+                eprintln!("  {p}");
+            }
+            Ok(Exit::Policy)
+        }
+        ConfigError::Stale { expected, current } => {
+            eprintln!(
+                "assent: version {expected} is no longer the active one (version {current} is); \
+                 look at `assent policy diff {expected} {current}` and try again with \
+                 --expected-version {current}"
+            );
+            Ok(Exit::Error)
+        }
+        other => Err(anyhow::anyhow!("{other}")),
+    }
+}
 
 pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
     match cmd {
-        PolicyCommand::Check { path } => {
+        PolicyCommand::Validate { path } => {
             let path = path.unwrap_or_else(|| loc.assent_home.join("policy"));
-            let source = match assent_gateway::files::load(&path).map_err(|e| anyhow::anyhow!(e)) {
+            let source = match assent_gateway::files::load(&path) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("assent: {e:#}");
+                    eprintln!("assent: {e}");
                     return Ok(Exit::Policy);
                 }
             };
@@ -33,86 +88,158 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
                 }
             }
         }
-        PolicyCommand::History => {
+        PolicyCommand::Activate {
+            path,
+            expected_version,
+            note,
+            as_,
+        } => {
+            let source = match assent_gateway::files::load(&path) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("assent: {e}");
+                    return Ok(Exit::Policy);
+                }
+            };
             let rt = super::runtime()?;
             rt.block_on(async {
-                let gw = super::open(loc).await?;
+                let gw = open(loc).await?;
+                let expected = expected_version.unwrap_or(gw.policy().version as i64);
+                let by = who(&gw, as_);
+                match gw
+                    .activate_policy(&files_of(&source), expected, &by, Via::Cli, note.as_deref())
+                    .await
+                {
+                    Ok(v) => {
+                        println!(
+                            "activated version {} (replacing {}) as {by}",
+                            v.version,
+                            v.parent.map(|p| p.to_string()).unwrap_or("none".into())
+                        );
+                        Ok(Exit::Ok)
+                    }
+                    Err(e) => refused(e),
+                }
+            })
+        }
+        PolicyCommand::History { json } => {
+            let rt = super::runtime()?;
+            rt.block_on(async {
+                let gw = open(loc).await?;
                 let current = gw.policy().version as i64;
-                for (v, digest, created, note) in gw.store.policy_versions().await? {
+                let history = gw.policy_history().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&history)?);
+                    return Ok(Exit::Ok);
+                }
+                for v in history {
                     println!(
-                        "{}{:>4}  {}  {}  {}",
-                        if v == current { "*" } else { " " },
-                        v,
-                        super::approver::ts(created),
-                        digest.get(..16).unwrap_or(&digest),
-                        note
+                        "{}{:>4}  {}  {}  {:<8} {:<12} {}",
+                        if v.version == current { "*" } else { " " },
+                        v.version,
+                        super::approver::ts(v.activated_ms),
+                        v.digest.get(..16).unwrap_or(&v.digest),
+                        v.via,
+                        v.activated_by,
+                        v.note
                     );
                 }
                 Ok(Exit::Ok)
             })
         }
-        PolicyCommand::Rollback { version } => {
+        PolicyCommand::Diff { from, to } => {
             let rt = super::runtime()?;
             rt.block_on(async {
-                let gw = super::open(loc).await?;
-                let Some(src) = gw.store.policy_source(version).await? else {
-                    anyhow::bail!("no policy version {version}; see `assent policy history`");
-                };
-                let cedar: Vec<(String, String)> =
-                    serde_json::from_value(at(&src, "/cedar").clone())?;
-                let settings: (String, String) =
-                    serde_json::from_value(at(&src, "/settings").clone())?;
-                let source = PolicySource { cedar, settings };
-                if let Err(e) = Policy::load(source.clone(), 0) {
-                    eprint!("{e}");
-                    return Ok(Exit::Policy);
-                }
-                let dir = loc.assent_home.join("policy");
-                std::fs::create_dir_all(&dir)?;
-                let stamp = assent_gateway::now_ms();
-                for entry in std::fs::read_dir(&dir)?.flatten() {
-                    let p = entry.path();
-                    let is_policy = p.extension().is_some_and(|x| x == "cedar")
-                        || p.file_name().is_some_and(|n| n == "assent.toml");
-                    if is_policy {
-                        std::fs::rename(
-                            &p,
-                            p.with_extension(format!(
-                                "{}.bak-{stamp}",
-                                p.extension().and_then(|x| x.to_str()).unwrap_or("")
-                            )),
-                        )?;
+                let gw = open(loc).await?;
+                let to = to.unwrap_or(gw.policy().version as i64);
+                match gw.policy_diff(from, to).await {
+                    Ok(d) => {
+                        let text = d.unified();
+                        if text.is_empty() {
+                            println!("versions {from} and {to} have the same text");
+                        } else {
+                            print!("{text}");
+                        }
+                        Ok(Exit::Ok)
                     }
+                    Err(e) => refused(e),
                 }
-                for (name, text) in source.cedar.iter().chain(std::iter::once(&source.settings)) {
-                    let safe = std::path::Path::new(name)
-                        .file_name()
-                        .map(|n| n.to_owned())
-                        .unwrap_or_default();
-                    std::fs::write(dir.join(safe), text)?;
-                }
-                drop(gw);
-                // Opening again records the restored text as the newest version, audited.
-                let gw = super::open(loc).await?;
-                println!(
-                    "restored version {version} as version {}",
-                    gw.policy().version
-                );
-                Ok(Exit::Ok)
             })
         }
-        PolicyCommand::Show { default, path } => {
-            let source = if default {
-                PolicySource::default_policy()
-            } else {
-                assent_gateway::files::load(&path.unwrap_or_else(|| loc.assent_home.join("policy")))
-                    .map_err(|e| anyhow::anyhow!(e))?
-            };
-            for (name, text) in source.cedar.iter().chain(std::iter::once(&source.settings)) {
-                println!("// ==== {name}");
-                println!("{text}");
+        PolicyCommand::Rollback {
+            version,
+            expected_version,
+            as_,
+        } => {
+            let rt = super::runtime()?;
+            rt.block_on(async {
+                let gw = open(loc).await?;
+                let expected = expected_version.unwrap_or(gw.policy().version as i64);
+                let by = who(&gw, as_);
+                match gw.rollback_policy(version, expected, &by).await {
+                    Ok(v) => {
+                        println!("restored version {version} as version {}", v.version);
+                        Ok(Exit::Ok)
+                    }
+                    Err(e) => refused(e),
+                }
+            })
+        }
+        PolicyCommand::Show {
+            default,
+            version,
+            json,
+            path,
+        } => {
+            if default {
+                print_files(&files_of(&PolicySource::default_policy()));
+                return Ok(Exit::Ok);
             }
-            Ok(Exit::Ok)
+            if let Some(path) = path {
+                let source = assent_gateway::files::load(Path::new(&path))
+                    .map_err(|e| anyhow::anyhow!(e))?;
+                print_files(&files_of(&source));
+                return Ok(Exit::Ok);
+            }
+            let rt = super::runtime()?;
+            rt.block_on(async {
+                let gw = open(loc).await?;
+                if let Some(v) = version {
+                    match gw.policy_files(v).await {
+                        Ok(files) => print_files(&files),
+                        Err(e) => return refused(e),
+                    }
+                    return Ok(Exit::Ok);
+                }
+                let active = gw.active_policy().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&active)?);
+                    return Ok(Exit::Ok);
+                }
+                let i = &active.info;
+                println!(
+                    "// active version {} (digest {}), activated by {} via {} at {}{}",
+                    i.version,
+                    i.digest.get(..16).unwrap_or(&i.digest),
+                    i.activated_by,
+                    i.via,
+                    i.activated_at,
+                    if i.note.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", i.note)
+                    }
+                );
+                println!("// files: {}", active.path);
+                if let Some(r) = &active.last_rejected {
+                    println!(
+                        "// REJECTED at {} (the files on disk are not in force): {}",
+                        r.at, r.error
+                    );
+                }
+                print_files(&active.files);
+                Ok(Exit::Ok)
+            })
         }
     }
 }

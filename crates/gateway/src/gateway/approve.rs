@@ -8,7 +8,7 @@ use serde_json::json;
 
 impl Gateway {
     fn principal(&self, name: &str) -> Result<assent_core::Principal, GatewayError> {
-        self.engine
+        self.engine()
             .policy
             .directory
             .get(name)
@@ -25,7 +25,7 @@ impl Gateway {
         e.insert("approver".into(), json!(who));
         e.insert("reason".into(), json!(why));
         e.insert("decision".into(), json!("deny"));
-        tx.append(redactor_event(&self.redactor, e)).await?;
+        tx.append(redactor_event(&self.redactor(), e)).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -62,7 +62,8 @@ impl Gateway {
                 }
             }
         }
-        let policy = &self.engine.policy;
+        let engine = self.engine();
+        let policy = &engine.policy;
         self.transition(
             id,
             |a, facts, kind, now| {
@@ -85,7 +86,8 @@ impl Gateway {
                 return Err(e);
             }
         };
-        let policy = &self.engine.policy;
+        let engine = self.engine();
+        let policy = &engine.policy;
         self.transition(
             id,
             |a, facts, kind, now| {

@@ -16,7 +16,9 @@ impl Gateway {
         adapted: &Adapted,
         principal: &str,
     ) -> Result<Requested, GatewayError> {
-        let mut evaluation = self.engine.evaluate(adapted, principal);
+        // One version decides this action from start to end, and is recorded with it.
+        let engine = self.engine();
+        let mut evaluation = engine.evaluate(adapted, principal);
         evaluation.digest = self.keyed(&evaluation.digest);
         let now = now_ms();
         let d = &evaluation.decision;
@@ -46,7 +48,7 @@ impl Gateway {
                         )),
                     );
                     e.insert("request_id".into(), json!(g.request_id));
-                    tx.append(redactor_event(&self.redactor, e)).await?;
+                    tx.append(redactor_event(&self.redactor(), e)).await?;
                     Outcome::Allowed { grant: Some(g.id) }
                 }
                 None => {
@@ -100,7 +102,7 @@ impl Gateway {
         if let Outcome::Pending(p) = &outcome {
             request_ev.insert("request_id".into(), json!(p.request_id));
         }
-        tx.append(redactor_event(&self.redactor, request_ev))
+        tx.append(redactor_event(&self.redactor(), request_ev))
             .await?;
         let mut e = self.action_event("decision", &evaluation);
         Self::decision_fields(&mut e, d);
@@ -111,7 +113,7 @@ impl Gateway {
             e.insert("decision".into(), json!("allow"));
             e.insert("rule".into(), json!(format!("grant:{g}")));
         }
-        tx.append(redactor_event(&self.redactor, e)).await?;
+        tx.append(redactor_event(&self.redactor(), e)).await?;
         tx.commit().await?;
         Ok(Requested {
             evaluation,

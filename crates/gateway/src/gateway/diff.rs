@@ -125,13 +125,14 @@ impl super::Gateway {
     /// for an action that is not a write of one file.
     pub(crate) fn capture_diff(&self, ev: &crate::engine::Evaluation) -> Option<FileDiff> {
         let change = assent_adapters::file_change(&ev.action)?;
-        let analyzer = self.engine.analyzer();
+        let engine = self.engine();
+        let analyzer = engine.analyzer();
         let cwd = ev.action.cwd.as_deref();
         let never = |p: &Path| {
             let c = analyzer.classify_path(&p.display().to_string(), cwd);
             c.secret || c.guard || c.hardlinked
         };
-        Some(capture(&change, cwd, &self.redactor, &never))
+        Some(capture(&change, cwd, &self.redactor(), &never))
     }
 
     /// The diff kept in a stored request, or for a request recorded before diffs were kept,
@@ -149,7 +150,7 @@ impl super::Gateway {
         Some(build(
             &change,
             Err("the request was recorded before file contents were kept".into()),
-            &self.redactor,
+            &self.redactor(),
         ))
     }
 }

@@ -34,7 +34,7 @@ impl Gateway {
             e.insert("decision".into(), json!(if ok { "allow" } else { "deny" }));
             e.insert("reason".into(), json!(reason));
             e.insert("detail".into(), detail);
-            tx.append(redactor_event(&self.redactor, e)).await?;
+            tx.append(redactor_event(&self.redactor(), e)).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -59,7 +59,7 @@ impl Gateway {
             }),
         );
         e.insert("detail".into(), detail);
-        tx.append(redactor_event(&self.redactor, e)).await?;
+        tx.append(redactor_event(&self.redactor(), e)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -128,8 +128,9 @@ impl super::Gateway {
     /// The plain-language account of one evaluation, with paths named as this machine sees
     /// them (`~`, which are secrets, which are outside the workspace).
     pub(crate) fn explain_evaluation(&self, ev: &crate::engine::Evaluation) -> Explanation {
+        let engine = self.engine();
         let lens = AnalyzerPaths {
-            analyzer: self.engine.analyzer(),
+            analyzer: engine.analyzer(),
             cwd: ev.action.cwd.as_deref(),
         };
         explain(&ev.action, &ev.facts, &ev.decision, &lens)
@@ -148,8 +149,9 @@ impl super::Gateway {
         let action: Action = serde_json::from_value(body.get("action")?.clone()).ok()?;
         let facts: Facts = serde_json::from_value(body.get("facts")?.clone()).ok()?;
         let decision: Decision = serde_json::from_value(body.get("decision")?.clone()).ok()?;
+        let engine = self.engine();
         let lens = AnalyzerPaths {
-            analyzer: self.engine.analyzer(),
+            analyzer: engine.analyzer(),
             cwd: action.cwd.as_deref(),
         };
         Some(explain(&action, &facts, &decision, &lens))

@@ -22,7 +22,7 @@ impl Gateway {
             "reason".into(),
             json!(format!("grant {grant_id} revoked by {by}")),
         );
-        tx.append(redactor_event(&self.redactor, e)).await?;
+        tx.append(redactor_event(&self.redactor(), e)).await?;
         tx.commit().await?;
         Ok(())
     }

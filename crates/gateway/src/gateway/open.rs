@@ -1,12 +1,11 @@
 //! Opening a gateway: the store, the policy a home uses (recorded as a version), the redactor.
 
-use super::events::{base_event, redactor_event};
 use super::*;
 use crate::engine::{Engine, Locations};
 use assent_core::redact::Redactor;
-use assent_policy::{Policy, PolicySource};
+use assent_policy::PolicySource;
 use assent_store::Store;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::path::Path;
 
 /// Values of protected variables in this process's environment, for redaction.
@@ -48,88 +47,26 @@ pub fn policy_source(
 }
 
 impl Gateway {
-    /// Opens the store in `loc.assent_home`, loads the policy and records its version.
+    /// Opens the store in `loc.assent_home`, loads the policy and records its version. Files
+    /// that do not load are an error (see [`Gateway::open_serving`] for a server).
     pub async fn open(loc: &Locations, policy_dir: Option<&Path>) -> Result<Gateway, GatewayError> {
+        Self::open_with(loc, policy_dir, false).await
+    }
+
+    pub(super) async fn open_with(
+        loc: &Locations,
+        policy_dir: Option<&Path>,
+        fall_back: bool,
+    ) -> Result<Gateway, GatewayError> {
         std::fs::create_dir_all(&loc.assent_home).map_err(|e| {
             GatewayError::Io(format!("cannot create {}: {e}", loc.assent_home.display()))
         })?;
         let store = Store::open(&loc.assent_home.join("assent.db")).await?;
-        let source = match policy_source(&loc.assent_home, policy_dir) {
-            Ok(s) => s,
-            Err(e) => {
-                Self::record_policy_rejection(&store, &e.to_string()).await;
-                return Err(e);
-            }
-        };
-        let digest = source.digest();
-        let latest = store.latest_policy().await?;
-        let version = match latest {
-            Some((v, d)) if d == digest => v,
-            _ => 0,
-        };
-        // Text already validated and recorded loads without the schema type check.
-        let loaded = if version > 0 {
-            Policy::load_validated(source.clone(), version as u64)
-        } else {
-            Policy::load(source.clone(), 1)
-        };
-        let policy = match loaded {
-            Ok(p) => p,
-            Err(e) => {
-                Self::record_policy_rejection(&store, &e.to_string()).await;
-                return Err(GatewayError::Policy(e.to_string()));
-            }
-        };
-        let mut loc = loc.clone();
-        if let Some(p) = policy_dir {
-            loc.extra_guards
-                .push(std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf()));
-        }
-        let mut engine =
-            Engine::new(policy, &loc).map_err(|e| GatewayError::Policy(e.to_string()))?;
-        let redactor = env_redactor(&engine);
-        if version == 0 {
-            // A policy not seen before: keep it as a new version and audit the change.
-            let mut tx = store.begin().await?;
-            let again = tx.latest_policy().await?;
-            let v = match again {
-                Some((v, d)) if d == digest => v,
-                prev => {
-                    let src = json!({"cedar": source.cedar, "settings": source.settings});
-                    let v = tx
-                        .insert_policy_version(&digest, &src, now_ms(), "loaded from files")
-                        .await?;
-                    let mut ev = base_event(if prev.is_none() {
-                        "policy.loaded"
-                    } else {
-                        "policy.changed"
-                    });
-                    ev.insert("policy_version".into(), json!(v));
-                    ev.insert(
-                        "reason".into(),
-                        json!(format!(
-                            "policy digest {}",
-                            digest.get(..16).unwrap_or(&digest)
-                        )),
-                    );
-                    ev.insert(
-                        "detail".into(),
-                        json!({"digest": digest, "previous_version": prev.map(|p| p.0)}),
-                    );
-                    tx.append(redactor_event(&redactor, ev)).await?;
-                    v
-                }
-            };
-            tx.commit().await?;
-            let policy =
-                Policy::load(source, v as u64).map_err(|e| GatewayError::Policy(e.to_string()))?;
-            engine = Engine::new(policy, &loc).map_err(|e| GatewayError::Policy(e.to_string()))?;
-        }
+        let config = super::config::Config::open(&store, loc, policy_dir, fall_back).await?;
         let digest_key = store.key("digest", &new_secret()?).await?;
         Ok(Gateway {
-            engine,
             store,
-            redactor,
+            config,
             digest_key,
         })
     }
@@ -141,25 +78,7 @@ impl Gateway {
         sha256_hex(&format!("{}:{digest}", self.digest_key))
     }
 
-    async fn record_policy_rejection(store: &Store, why: &str) {
-        if let Ok(mut tx) = store.begin().await {
-            let mut ev = base_event("policy.rejected");
-            ev.insert(
-                "reason".into(),
-                json!(why.chars().take(2000).collect::<String>()),
-            );
-            ev.insert("decision".into(), json!("deny"));
-            if tx.append(ev).await.is_ok() {
-                let _ = tx.commit().await;
-            }
-        }
-    }
-
-    pub fn policy(&self) -> &Policy {
-        &self.engine.policy
-    }
-
     pub(super) fn redact(&self, v: &Value) -> Value {
-        self.redactor.redact_json(v)
+        self.redactor().redact_json(v)
     }
 }

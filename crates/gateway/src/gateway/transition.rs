@@ -40,7 +40,7 @@ impl Gateway {
                 let mut e = self.request_event("approval.refused", &row);
                 e.insert("approver".into(), json!(actor));
                 e.insert("reason".into(), json!(refusal.to_string()));
-                tx.append(redactor_event(&self.redactor, e)).await?;
+                tx.append(redactor_event(&self.redactor(), e)).await?;
                 tx.commit().await?;
                 Err(GatewayError::Refused(refusal.to_string()))
             }
@@ -101,12 +101,12 @@ impl Gateway {
                     }),
                 );
                 e.insert("detail".into(), json!({"state": approval.state.as_str(), "approvals": approval.approvals, "quorum": approval.requirement.quorum, "approvers": approval.requirement.approvers}));
-                tx.append(redactor_event(&self.redactor, e)).await?;
+                tx.append(redactor_event(&self.redactor(), e)).await?;
                 if approval.state == State::Approved && matches!(step, Step::Approved) {
                     // "Ask once" leaves a grant behind for the same action.
                     let scope = grant.or(match approval.requirement.mode {
                         Mode::Once => Some(GrantScope::For(
-                            self.engine.policy.resolved.grant_ttl_s as i64 * 1000,
+                            self.engine().policy.resolved.grant_ttl_s as i64 * 1000,
                         )),
                         Mode::Session => Some(GrantScope::Session),
                         Mode::Always => None,
@@ -138,7 +138,7 @@ impl Gateway {
                             json!(format!("grant {gid} until {}", rfc3339(expires))),
                         );
                         e.insert("detail".into(), json!({"grant": gid, "session": g.session, "expires": rfc3339(expires)}));
-                        tx.append(redactor_event(&self.redactor, e)).await?;
+                        tx.append(redactor_event(&self.redactor(), e)).await?;
                     }
                 }
                 tx.commit().await?;

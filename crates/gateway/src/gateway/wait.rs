@@ -99,7 +99,7 @@ impl Gateway {
             &row,
         );
         e.insert("decision".into(), json!(if ok { "allow" } else { "deny" }));
-        tx.append(redactor_event(&self.redactor, e)).await?;
+        tx.append(redactor_event(&self.redactor(), e)).await?;
         tx.commit().await?;
         Ok(if ok {
             WaitEnd::Approved
@@ -131,7 +131,7 @@ impl Gateway {
                 &row,
             );
             e.insert("digest".into(), json!(digest));
-            tx.append(redactor_event(&self.redactor, e)).await?;
+            tx.append(redactor_event(&self.redactor(), e)).await?;
         }
         tx.commit().await?;
         Ok(ok)

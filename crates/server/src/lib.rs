@@ -72,6 +72,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(routes::meta::healthz))
         .routes(routes!(openapi::openapi_json))
+        .merge(routes::policy::router())
 }
 
 /// The whole application: the API, problem+json for every error, and the limits.

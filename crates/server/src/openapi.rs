@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "grants", description = "Permissions left by \"ask once\" approvals"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "identity", description = "Principals, roles and tokens"),
+        (name = "policy", description = "The runtime configuration: active version, validate, activate, history, diff, rollback"),
     )
 )]
 pub struct ApiDoc;

@@ -39,16 +39,33 @@ pub fn run(loc: &Locations, args: ServeArgs) -> anyhow::Result<Exit> {
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let gateway = Gateway::open(loc, args.policy.as_deref())
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let state = assent_server::AppState::new(Arc::new(gateway));
-        assent_server::serve(
+        // Files that do not load leave the last good version serving (the refusal is audited
+        // and shown by GET /v1/policy); the watcher puts valid edits in force within a second.
+        let gateway = Arc::new(
+            Gateway::open_serving(loc, args.policy.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        if let Some(r) = gateway.active_policy().await?.last_rejected {
+            eprintln!(
+                "assent serve: the policy files are rejected, version {} serves: {}",
+                gateway.policy().version,
+                r.error
+            );
+        }
+        let watcher = tokio::spawn({
+            let gw = Arc::clone(&gateway);
+            async move { gw.watch_policy(assent_gateway::WATCH_PERIOD).await }
+        });
+        let state = assent_server::AppState::new(gateway);
+        let served = assent_server::serve(
             state,
             assent_server::Listen { tcp, socket },
             assent_server::shutdown_signal(),
         )
-        .await?;
+        .await;
+        watcher.abort();
+        served?;
         Ok(Exit::Ok)
     })
 }

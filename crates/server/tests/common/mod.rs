@@ -41,6 +41,20 @@ pub fn locations(home: &Path) -> Locations {
     }
 }
 
+/// Limits no test reaches by accident (tests of the limits set their own).
+pub fn generous() -> Limits {
+    let fast = assent_server::limits::Rate {
+        per_second: 10_000.0,
+        burst: 10_000.0,
+    };
+    Limits {
+        principal_rate: fast,
+        address_rate: fast,
+        auth_failure_rate: fast,
+        ..Limits::default()
+    }
+}
+
 pub async fn start() -> Server {
     start_with(Limits::default()).await
 }
@@ -118,6 +132,27 @@ impl Resp {
 }
 
 impl Server {
+    /// The OpenAPI document's operations: (method, path with `{…}` filled in, needs a token).
+    pub async fn operations(&self) -> Vec<(String, String, bool)> {
+        let doc = self.get("/v1/openapi.json", None).await.json();
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                    continue;
+                }
+                // `security: [{}]` (an empty requirement) means no token is needed.
+                let open = op["security"].as_array().is_some_and(|s| {
+                    s.iter()
+                        .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+                });
+                let filled = fill_params(path);
+                out.push((method.to_uppercase(), filled, !open));
+            }
+        }
+        out
+    }
+
     pub async fn send(
         &self,
         method: &str,
@@ -212,5 +247,22 @@ fn dechunk(mut s: &str) -> String {
         out.push_str(&rest[..n]);
         s = rest[n..].trim_start_matches("\r\n");
     }
+    out
+}
+
+/// `/v1/requests/{id}/wait` → `/v1/requests/1/wait`.
+pub fn fill_params(path: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let end = rest[start..]
+            .find('}')
+            .map(|e| start + e + 1)
+            .unwrap_or(rest.len());
+        out.push('1');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
     out
 }

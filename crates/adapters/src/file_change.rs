@@ -41,6 +41,14 @@ impl FileChange {
     }
 }
 
+/// The file a file tool (read, write or delete) names, whichever field name the tool uses.
+pub fn target_path(action: &Action) -> Option<&str> {
+    ["file_path", "path", "notebook_path"]
+        .iter()
+        .filter_map(|k| text(&action.input, k))
+        .find(|p| !p.is_empty())
+}
+
 fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }

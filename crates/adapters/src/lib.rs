@@ -7,7 +7,7 @@
 
 mod file_change;
 
-pub use file_change::{file_change, FileChange, Replacement};
+pub use file_change::{file_change, target_path, FileChange, Replacement};
 
 use assent_core::{Action, ActionError, Kind};
 use serde_json::{Map, Value};

@@ -49,18 +49,19 @@ impl State {
     }
 }
 
-/// The part of a request the state machine needs.
+/// The part of a request the state machine needs. Its fields are private: only the
+/// transitions below change it, so no caller can mark a request approved by assignment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Approval {
-    pub state: State,
-    pub requirement: Requirement,
+    state: State,
+    requirement: Requirement,
     /// When the current wait ends (ms since epoch).
-    pub deadline_ms: i64,
+    deadline_ms: i64,
     /// Names of the requester and every ancestor: none of them may approve.
-    pub chain: Vec<String>,
+    chain: Vec<String>,
     /// Distinct approvers so far.
-    pub approvals: Vec<String>,
-    pub escalations: u32,
+    approvals: Vec<String>,
+    escalations: u32,
 }
 
 /// Why a transition was refused.
@@ -110,6 +111,42 @@ pub enum Outcome {
 pub const MAX_ESCALATIONS: u32 = 3;
 
 impl Approval {
+    /// A new pending request under `requirement`, asked by `chain` (requester first).
+    pub fn new(requirement: Requirement, deadline_ms: i64, chain: Vec<String>) -> Approval {
+        Approval {
+            state: State::Pending,
+            requirement,
+            deadline_ms,
+            chain,
+            approvals: Vec::new(),
+            escalations: 0,
+        }
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    pub fn requirement(&self) -> &Requirement {
+        &self.requirement
+    }
+
+    pub fn deadline_ms(&self) -> i64 {
+        self.deadline_ms
+    }
+
+    pub fn chain(&self) -> &[String] {
+        &self.chain
+    }
+
+    pub fn approvals(&self) -> &[String] {
+        &self.approvals
+    }
+
+    pub fn escalations(&self) -> u32 {
+        self.escalations
+    }
+
     fn pending(&self, now_ms: i64) -> Result<(), Refusal> {
         if self.state != State::Pending {
             return Err(Refusal::NotPending(self.state.as_str()));

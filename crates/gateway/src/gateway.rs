@@ -19,18 +19,20 @@ mod open;
 mod serve;
 mod summary;
 mod transition;
+mod views;
 mod wait;
 
+pub use assent_store::EVENT_FIELDS;
 pub use config::{
     diff_files, files_to_source, ActivePolicy, ConfigError, PolicyDiff, PolicyFileDiff,
     PolicyFiles, PolicyProblem, PolicyVersionInfo, Rejection, Reload, Validation, Via,
     WATCH_PERIOD,
 };
 pub use diff::{Before, DiffLine, FileDiff, Hunk, Op};
-pub use events::EVENT_FIELDS;
 pub use explain::{explain, Explanation, PathLens, PlainPaths};
 pub use open::{env_redactor, policy_source};
 pub use summary::summarize;
+pub use views::{GrantView, RequestSummary, RequestView, LIST_MAX};
 
 use crate::engine::Evaluation;
 use assent_store::{Store, StoreError};
@@ -96,7 +98,7 @@ pub struct Requested {
 }
 
 pub struct Gateway {
-    pub store: Store,
+    store: Store,
     /// The active policy, swapped at runtime (`config.rs`).
     config: config::Config,
     /// Key for the action digests Assent stores and exports (see [`Gateway::keyed`]).

@@ -5,15 +5,18 @@
 //! `assent check` uses it alone. [`Gateway`] wraps it with the store: requests, approvals,
 //! grants, tokens and the audit log, each change and its audit event in one transaction.
 
+pub mod audit;
 mod engine;
 pub mod files;
 mod gateway;
 
 pub use assent_analyze::EnvMatcher;
+pub use audit::{AuditLog, AuditQuery, ExportFormat, VerifyView};
 pub use engine::{Engine, EngineError, Evaluation, Locations};
 pub use gateway::{
     db_path, env_redactor, now_ms, policy_source, summarize, Gateway, GatewayError, GrantScope,
-    Outcome, Pending, Requested, WaitEnd, EVENT_FIELDS,
+    GrantView, Outcome, Pending, RequestSummary, RequestView, Requested, WaitEnd, EVENT_FIELDS,
+    LIST_MAX,
 };
 pub use gateway::{
     diff_files, files_to_source, ActivePolicy, ConfigError, PolicyDiff, PolicyFileDiff,

@@ -14,8 +14,7 @@
 
 use assent_adapters::{from_value, Adapted};
 use assent_core::Verdict;
-use assent_gateway::{ConfigError, Gateway, Locations, PolicyFiles, Reload, Via};
-use assent_store::EventFilter;
+use assent_gateway::{AuditQuery, ConfigError, Gateway, Locations, PolicyFiles, Reload, Via};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -95,16 +94,15 @@ fn rt() -> tokio::runtime::Runtime {
 
 async fn events(gw: &Gateway, name: &str) -> Vec<Value> {
     let rows = gw
-        .store
-        .query_events(&EventFilter {
+        .audit()
+        .query(&AuditQuery {
             event: Some(name.into()),
-            limit: 10_000,
             ..Default::default()
         })
         .await
         .expect("query");
     rows.into_iter()
-        .map(|(_, body)| serde_json::from_str(&body).expect("json"))
+        .map(|e| serde_json::to_value(e).expect("json"))
         .collect()
 }
 
@@ -313,8 +311,8 @@ fn two_activations_from_the_same_version_one_wins_one_is_stale_both_audited() {
             "exactly one wins: {r1:?} / {r2:?}"
         );
         assert!(assert_stale(r1.err().or(r2.err())));
-        let report = a.store.verify().await.expect("verify");
-        assert!(report.first_break.is_none(), "the audit chain holds");
+        let report = a.audit().verify().await.expect("verify");
+        assert!(report.ok, "the audit chain holds: {report:?}");
     });
 }
 

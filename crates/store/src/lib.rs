@@ -12,10 +12,15 @@
 //! hand in already-redacted JSON), no clock (callers pass times).
 
 mod audit;
+mod body;
+mod event;
 mod schema;
 
 pub use audit::{verify_rows, ChainBreak, VerifyReport, GENESIS};
+pub use body::{Answer, RequestBody};
+pub use event::{AuditEvent, EventKind, EVENT_FIELDS};
 
+use assent_core::approval::State;
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -46,9 +51,9 @@ pub struct RequestRow {
     pub created_ms: i64,
     pub session: String,
     pub principal: String,
-    /// JSON: every field the gateway keeps (action, facts, decision, chain, approval state).
-    pub body: Value,
-    pub state: String,
+    /// Every field the gateway keeps (action, facts, decision, approval state), redacted.
+    pub body: RequestBody,
+    pub state: State,
     pub deadline_ms: i64,
     pub digest: String,
     pub token_hash: Option<String>,
@@ -62,8 +67,8 @@ pub struct NewRequest<'a> {
     pub created_ms: i64,
     pub session: &'a str,
     pub principal: &'a str,
-    pub body: &'a Value,
-    pub deadline_ms: i64,
+    /// Its approval is pending; its deadline is the request's.
+    pub body: &'a RequestBody,
     pub digest: &'a str,
     pub token_hash: &'a str,
 }
@@ -205,9 +210,9 @@ impl Store {
     }
 
     /// Requests in a state, oldest first.
-    pub async fn requests_in_state(&self, state: &str, limit: i64) -> Result<Vec<RequestRow>> {
+    pub async fn requests_in_state(&self, state: State, limit: i64) -> Result<Vec<RequestRow>> {
         let rows = sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests WHERE state = ? ORDER BY id LIMIT ?")
-            .bind(state)
+            .bind(state.as_str())
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
@@ -223,12 +228,29 @@ impl Store {
     }
 
     /// Just the state and deadline: what a waiter polls.
-    pub async fn request_state(&self, id: i64) -> Result<Option<(String, i64)>> {
+    pub async fn request_state(&self, id: i64) -> Result<Option<(State, i64)>> {
         let row = sqlx::query("SELECT state, deadline_ms FROM requests WHERE id = ?")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1))))
+        row.map(|r| Ok((parse_state(&r.get::<String, _>(0))?, r.get::<i64, _>(1))))
+            .transpose()
+    }
+
+    /// Requests in a state (every state with `None`), newest first, at most `limit`.
+    pub async fn requests(&self, state: Option<State>, limit: i64) -> Result<Vec<RequestRow>> {
+        let rows = match state {
+            Some(s) => sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests WHERE state = ? ORDER BY id DESC LIMIT ?")
+                .bind(s.as_str())
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+            None => sqlx::query("SELECT id, created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_expires_ms, token_used FROM requests ORDER BY id DESC LIMIT ?")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?,
+        };
+        rows.into_iter().map(request_from_row).collect()
     }
 
     pub async fn grants(&self, include_inactive: bool, now_ms: i64) -> Result<Vec<GrantRow>> {
@@ -376,18 +398,6 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
-    pub async fn policy_versions(&self) -> Result<Vec<(i64, String, i64, String)>> {
-        let rows = sqlx::query(
-            "SELECT version, digest, created_ms, note FROM policy_versions ORDER BY version",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect())
-    }
-
     /// Every recorded policy version, oldest first. The newest is the active one.
     pub async fn policy_history(&self) -> Result<Vec<PolicyVersionRow>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -413,18 +423,6 @@ impl Store {
         })
         .transpose()
     }
-
-    pub async fn policy_source(&self, version: i64) -> Result<Option<Value>> {
-        let row = sqlx::query("SELECT source FROM policy_versions WHERE version = ?")
-            .bind(version)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| {
-            serde_json::from_str::<Value>(&r.get::<String, _>(0))
-                .map_err(|e| StoreError::Corrupt(e.to_string()))
-        })
-        .transpose()
-    }
 }
 
 fn is_busy(e: &sqlx::Error) -> bool {
@@ -432,16 +430,21 @@ fn is_busy(e: &sqlx::Error) -> bool {
     text.contains("locked") || text.contains("busy")
 }
 
+fn parse_state(s: &str) -> Result<State> {
+    State::parse(s).ok_or_else(|| StoreError::Corrupt(format!("unknown request state `{s}`")))
+}
+
 fn request_from_row(r: sqlx::sqlite::SqliteRow) -> Result<RequestRow> {
     let body: String = r.get(4);
+    let id: i64 = r.get(0);
     Ok(RequestRow {
-        id: r.get(0),
+        id,
         created_ms: r.get(1),
         session: r.get(2),
         principal: r.get(3),
         body: serde_json::from_str(&body)
-            .map_err(|e| StoreError::Corrupt(format!("request body: {e}")))?,
-        state: r.get(5),
+            .map_err(|e| StoreError::Corrupt(format!("request {id} body: {e}")))?,
+        state: parse_state(&r.get::<String, _>(5))?,
         deadline_ms: r.get(6),
         digest: r.get(7),
         token_hash: r.get(8),
@@ -501,12 +504,16 @@ impl Tx {
     }
 
     pub async fn insert_request(&mut self, r: &NewRequest<'_>) -> Result<i64> {
-        let row = sqlx::query("INSERT INTO requests (created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_used) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, 0) RETURNING id")
+        if r.body.approval.state() != State::Pending {
+            return Err(StoreError::Conflict("a new request must be pending".into()));
+        }
+        let row = sqlx::query("INSERT INTO requests (created_ms, session, principal, body, state, deadline_ms, digest, token_hash, token_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0) RETURNING id")
             .bind(r.created_ms)
             .bind(r.session)
             .bind(r.principal)
-            .bind(r.body.to_string())
-            .bind(r.deadline_ms)
+            .bind(body::to_text(r.body)?)
+            .bind(State::Pending.as_str())
+            .bind(r.body.approval.deadline_ms())
             .bind(r.digest)
             .bind(r.token_hash)
             .fetch_one(&mut *self.tx)
@@ -522,18 +529,17 @@ impl Tx {
         row.map(request_from_row).transpose()
     }
 
+    /// Stores a request's new body; its state and deadline are the body's approval's.
     pub async fn update_request(
         &mut self,
         id: i64,
-        state: &str,
-        body: &Value,
-        deadline_ms: i64,
+        body: &RequestBody,
         token_expires_ms: Option<i64>,
     ) -> Result<()> {
         sqlx::query("UPDATE requests SET state = ?, body = ?, deadline_ms = ?, token_expires_ms = ? WHERE id = ?")
-            .bind(state)
-            .bind(body.to_string())
-            .bind(deadline_ms)
+            .bind(body.approval.state().as_str())
+            .bind(body::to_text(body)?)
+            .bind(body.approval.deadline_ms())
             .bind(token_expires_ms)
             .bind(id)
             .execute(&mut *self.tx)
@@ -550,8 +556,9 @@ impl Tx {
         digest: &str,
         now_ms: i64,
     ) -> Result<bool> {
-        let r = sqlx::query("UPDATE requests SET token_used = 1 WHERE id = ? AND state = 'approved' AND token_hash = ? AND digest = ? AND token_used = 0 AND token_expires_ms > ?")
+        let r = sqlx::query("UPDATE requests SET token_used = 1 WHERE id = ? AND state = ? AND token_hash = ? AND digest = ? AND token_used = 0 AND token_expires_ms > ?")
             .bind(id)
+            .bind(State::Approved.as_str())
             .bind(token_hash)
             .bind(digest)
             .bind(now_ms)

@@ -179,7 +179,35 @@ fn tokens_redeem_once_for_their_digest_before_expiry() {
     rt().block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("t.db")).await.expect("open");
-        let body = json!({});
+        let approval = assent_core::approval::Approval::new(
+            assent_core::Requirement {
+                approvers: vec!["owner".into()],
+                quorum: 1,
+                mode: assent_core::Mode::Always,
+                timeout_s: 10,
+                on_timeout: assent_core::OnTimeout::Deny,
+            },
+            10_000,
+            vec!["agent".into()],
+        );
+        let mut body = assent_store::RequestBody {
+            action: assent_core::Action {
+                tool: "Bash".into(),
+                kind: assent_core::Kind::Shell,
+                input: json!({"command": "true"}),
+                cwd: None,
+                session: None,
+                summary: None,
+            },
+            digest: "digest-a".into(),
+            summary: "true".into(),
+            facts: Default::default(),
+            decision: assent_core::Decision::fail_closed("test", "test", 1),
+            explanation: None,
+            diff: None,
+            approval,
+            answers: Vec::new(),
+        };
         let mut tx = store.begin().await.expect("begin");
         let id = tx
             .insert_request(&assent_store::NewRequest {
@@ -187,7 +215,6 @@ fn tokens_redeem_once_for_their_digest_before_expiry() {
                 session: "s",
                 principal: "agent",
                 body: &body,
-                deadline_ms: 10_000,
                 digest: "digest-a",
                 token_hash: "hash-of-secret",
             })
@@ -198,7 +225,14 @@ fn tokens_redeem_once_for_their_digest_before_expiry() {
             .redeem(id, "hash-of-secret", "digest-a", 1)
             .await
             .expect("redeem"));
-        tx.update_request(id, "approved", &body, 10_000, Some(5_000))
+        let owner = assent_core::Principal {
+            name: "owner".into(),
+            kind: assent_core::principal::PrincipalKind::User,
+            roles: vec!["owner".into()],
+            parent: None,
+        };
+        body.approval.approve(&owner, Ok(()), 1).expect("approves");
+        tx.update_request(id, &body, Some(5_000))
             .await
             .expect("approve");
         // Wrong secret, wrong action, too late: refused.

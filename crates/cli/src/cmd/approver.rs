@@ -2,41 +2,44 @@
 
 use crate::cli::{Command, ListFormat};
 use crate::exit::Exit;
-use assent_core::json::at;
+use assent_core::approval::State;
 use assent_core::text;
-use assent_gateway::{now_ms, Gateway, GrantScope, Locations};
-use assent_store::RequestRow;
-use serde_json::{json, Value};
+use assent_core::Kind;
+use assent_gateway::{now_ms, Gateway, GrantScope, Locations, RequestView};
+use serde_json::Value;
 use std::io::{BufRead, Write};
 
 pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
     let rt = super::runtime()?;
     rt.block_on(async move {
         let gw = super::open(loc).await?;
-        let approver = |as_: Option<String>| as_.unwrap_or_else(|| gw.policy().settings.local.approver.clone());
+        let approver = |as_: Option<String>| {
+            as_.unwrap_or_else(|| gw.policy().settings.local.approver.clone())
+        };
         match cmd {
             Command::Pending(args) => {
-                gw.expire_due().await?;
-                let rows = gw.store.requests_in_state("pending", 1000).await?;
+                let rows = gw.pending().await?;
                 if args.format == ListFormat::Json {
                     for r in &rows {
-                        println!("{}", request_json(r));
+                        println!("{}", serde_json::to_string(r)?);
                     }
                 } else if rows.is_empty() {
                     println!("no pending requests");
                 } else {
-                    println!("{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  SUMMARY", "ID", "PRINCIPAL", "KIND", "SEVERITY", "LEFT", "VOTES");
+                    println!(
+                        "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  SUMMARY",
+                        "ID", "PRINCIPAL", "KIND", "SEVERITY", "LEFT", "VOTES"
+                    );
                     for r in &rows {
-                        let b = &r.body;
                         println!(
                             "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  {}",
                             r.id,
                             clip(&r.principal, 12),
-                            at(b, "/action/kind").as_str().unwrap_or(""),
-                            at(b, "/decision/severity").as_str().unwrap_or(""),
+                            r.kind.as_str(),
+                            r.severity.as_str(),
                             left(r.deadline_ms),
-                            format!("{}/{}", at(b, "/approval/approvals").as_array().map(|a| a.len()).unwrap_or(0), at(b, "/approval/requirement/quorum")),
-                            clip(at(b, "/summary").as_str().unwrap_or(""), 70),
+                            format!("{}/{}", r.approvals.len(), r.quorum),
+                            clip(&r.summary, 70),
                         );
                     }
                 }
@@ -44,17 +47,22 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
             }
             Command::Show { id, format } => {
                 gw.expire_due().await?;
-                let Some(r) = gw.store.request(id).await? else {
+                let Some(r) = gw.request_view(id).await? else {
                     anyhow::bail!("no request {id}");
                 };
                 if format == ListFormat::Json {
-                    println!("{}", request_json(&r));
+                    println!("{}", serde_json::to_string(&r)?);
                 } else {
-                    print!("{}", render(&gw, &r));
+                    print!("{}", render(&r));
                 }
                 Ok(Exit::Ok)
             }
-            Command::Approve { id, reason, grant, as_ } => {
+            Command::Approve {
+                id,
+                reason,
+                grant,
+                as_,
+            } => {
                 let scope = match grant.as_deref() {
                     None => None,
                     Some("session") => Some(GrantScope::Session),
@@ -72,20 +80,26 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
                 Ok(Exit::Ok)
             }
             Command::Grants { all, format } => {
-                let rows = gw.store.grants(all, now_ms()).await?;
+                let rows = gw.grants(all).await?;
                 for g in &rows {
-                    let v = json!({"id": g.id, "principal": g.principal, "digest": g.digest, "session": g.session, "expires": ts(g.expires_ms), "revoked": g.revoked_ms.map(ts), "request": g.request_id, "created_by": g.created_by, "summary": g.summary});
                     if format == ListFormat::Json {
-                        println!("{v}");
+                        println!("{}", serde_json::to_string(g)?);
                     } else {
                         println!(
                             "{:>4}  {:<12} {:<10} until {}  {}{}",
                             g.id,
                             clip(&g.principal, 12),
-                            g.session.as_deref().map(|s| format!("session {}", clip(s, 8))).unwrap_or_else(|| "any session".into()),
+                            g.session
+                                .as_deref()
+                                .map(|s| format!("session {}", clip(s, 8)))
+                                .unwrap_or_else(|| "any session".into()),
                             ts(g.expires_ms),
                             clip(&g.summary, 60),
-                            if g.revoked_ms.is_some() { "  (revoked)" } else { "" }
+                            if g.revoked_ms.is_some() {
+                                "  (revoked)"
+                            } else {
+                                ""
+                            }
                         );
                     }
                 }
@@ -166,31 +180,15 @@ pub fn parse_duration_ms(s: &str) -> anyhow::Result<i64> {
         .ok_or_else(|| anyhow::anyhow!("duration `{s}` out of range"))
 }
 
-fn request_json(r: &RequestRow) -> Value {
-    json!({
-        "id": r.id, "state": r.state, "principal": r.principal, "session": r.session,
-        "created": ts(r.created_ms), "deadline": ts(r.deadline_ms), "digest": r.digest,
-        "action": at(&r.body, "/action"), "summary": at(&r.body, "/summary"), "facts": at(&r.body, "/facts"),
-        "decision": at(&r.body, "/decision"), "approval": at(&r.body, "/approval"), "answers": at(&r.body, "/answers"),
-        "explanation": at(&r.body, "/explanation"), "diff": at(&r.body, "/diff"),
-    })
-}
-
 /// Everything an approver needs, escaped: no byte of the action can hide or restyle text.
-fn render(gw: &Gateway, r: &RequestRow) -> String {
-    let b = &r.body;
+fn render(r: &RequestView) -> String {
     let mut out = String::new();
-    let a = &at(b, "/approval");
-    let chain: Vec<&str> = at(a, "/chain")
-        .as_array()
-        .map(|c| c.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
     out.push_str(&format!(
         "request {}  [{}]  created {}  {}\n",
         r.id,
-        r.state,
+        r.state.as_str(),
         ts(r.created_ms),
-        if r.state == "pending" {
+        if r.state == State::Pending {
             format!("time left {}", left(r.deadline_ms))
         } else {
             String::new()
@@ -199,107 +197,85 @@ fn render(gw: &Gateway, r: &RequestRow) -> String {
     out.push_str(&format!(
         "principal  {}  (chain: {})\n",
         text::escape_line(&r.principal),
-        text::escape_line(&chain.join(" → "))
+        text::escape_line(&r.chain.join(" → "))
     ));
     out.push_str(&format!("session    {}\n", text::escape_line(&r.session)));
     out.push_str(&format!(
         "tool/kind  {} / {}\n",
-        text::escape_line(at(b, "/action/tool").as_str().unwrap_or("")),
-        at(b, "/action/kind").as_str().unwrap_or("")
+        text::escape_line(&r.action.tool),
+        r.action.kind.as_str()
     ));
     out.push_str(&format!(
         "cwd        {}\n",
-        text::escape_line(at(b, "/action/cwd").as_str().unwrap_or("(none)"))
+        text::escape_line(r.action.cwd.as_deref().unwrap_or("(none)"))
     ));
-    let d = &at(b, "/decision");
     out.push_str(&format!(
         "rule       {}  severity {}\n",
-        at(d, "/rules")
-            .as_array()
-            .map(|r| r
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", "))
-            .unwrap_or_default(),
-        at(d, "/severity").as_str().unwrap_or("")
+        text::escape_line(&r.decision.rules.join(", ")),
+        r.decision.severity.as_str()
     ));
     out.push_str(&format!(
         "reason     {}\n",
-        text::escape_line(at(d, "/reason").as_str().unwrap_or(""))
+        text::escape_line(&r.decision.reason)
     ));
     out.push_str(&format!(
         "needs      {} approval(s) from {}; so far: {}; on timeout: {}\n",
-        at(a, "/requirement/quorum"),
-        at(a, "/requirement/approvers")
-            .as_array()
-            .map(|r| r
-                .iter()
-                .filter_map(Value::as_str)
-                .collect::<Vec<_>>()
-                .join(", "))
-            .unwrap_or_default(),
-        at(a, "/approvals")
-            .as_array()
-            .map(|r| if r.is_empty() {
-                "none".to_string()
-            } else {
-                r.iter()
-                    .filter_map(Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            })
-            .unwrap_or_default(),
-        serde_json::to_string(&at(a, "/requirement/on_timeout")).unwrap_or_default(),
+        r.requirement.quorum,
+        text::escape_line(&r.requirement.approvers.join(", ")),
+        if r.approvals.is_empty() {
+            "none".to_string()
+        } else {
+            text::escape_line(&r.approvals.join(", "))
+        },
+        serde_json::to_string(&r.requirement.on_timeout).unwrap_or_default(),
     ));
-    let f = &at(b, "/facts");
-    if at(f, "/hidden_text").as_bool() == Some(true) {
+    if r.facts.hidden_text {
         out.push_str("WARNING    hidden or look-alike characters (shown escaped below):\n");
-        for n in at(f, "/hidden_notes")
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
+        for n in &r.facts.hidden_notes {
             out.push_str(&format!("             - {}\n", text::escape_line(n)));
         }
     }
-    if let Some(s) = at(b, "/action/summary").as_str() {
+    if let Some(s) = &r.action.summary {
         out.push_str(&format!(
             "caller says {} (not trusted; the action below is what runs)\n",
             text::escape_line(s)
         ));
     }
     // Why it was stopped, in plain words, before the details.
-    if let Some(e) = gw.explanation_of(b) {
+    if let Some(e) = &r.explanation {
         out.push_str("--- why it was stopped\n");
         out.push_str(&e.to_text());
     }
     out.push_str("--- action (exactly what would run)\n");
-    let input = &at(b, "/action/input");
-    match (at(b, "/action/kind").as_str(), input) {
-        (Some("shell"), _) => out.push_str(&format!(
+    match r.action.kind {
+        Kind::Shell => out.push_str(&format!(
             "$ {}\n",
-            text::escape(at(input, "/command").as_str().unwrap_or(""))
+            text::escape(
+                r.action
+                    .input
+                    .get("command")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+            )
         )),
         _ => out.push_str(&format!(
             "{}\n",
-            text::escape(&serde_json::to_string_pretty(input).unwrap_or_default())
+            text::escape(&serde_json::to_string_pretty(&r.action.input).unwrap_or_default())
         )),
     }
-    if let Some(d) = gw.diff_of(b) {
+    if let Some(d) = &r.diff {
         out.push_str("--- diff (against the file as it was when the request was made)\n");
         out.push_str(&d.to_text());
     }
-    if let Some(ans) = at(b, "/answers").as_array().filter(|a| !a.is_empty()) {
+    if !r.answers.is_empty() {
         out.push_str("--- answers\n");
-        for x in ans {
+        for x in &r.answers {
             out.push_str(&format!(
                 "{} {} by {} {}\n",
-                at(x, "/at").as_str().unwrap_or(""),
-                at(x, "/step").as_str().unwrap_or(""),
-                text::escape_line(at(x, "/by").as_str().unwrap_or("")),
-                text::escape_line(at(x, "/reason").as_str().unwrap_or(""))
+                x.at,
+                x.step,
+                text::escape_line(&x.by),
+                text::escape_line(x.reason.as_deref().unwrap_or(""))
             ));
         }
     }
@@ -311,13 +287,15 @@ async fn watch(gw: &Gateway, who: &str) -> anyhow::Result<Exit> {
     let mut seen = std::collections::HashSet::new();
     eprintln!("assent: watching for requests as `{who}` (Ctrl-C to stop)");
     loop {
-        gw.expire_due().await?;
-        let rows = gw.store.requests_in_state("pending", 100).await?;
-        for r in rows {
+        let rows = gw.pending().await?;
+        for summary in rows {
+            let Some(r) = gw.request_view(summary.id).await? else {
+                continue;
+            };
             if !seen.insert(r.id) {
                 continue;
             }
-            print!("\n{}", render(gw, &r));
+            print!("\n{}", render(&r));
             loop {
                 print!("[a]pprove  [d]eny  [s]kip > ");
                 std::io::stdout().flush()?;

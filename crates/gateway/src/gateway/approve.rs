@@ -3,7 +3,8 @@
 use super::events::{base_event, redactor_event};
 use super::*;
 use assent_core::approval::Outcome as Step;
-use assent_core::json::at;
+use assent_core::approval::State;
+use assent_core::Mode;
 use serde_json::json;
 
 impl Gateway {
@@ -48,16 +49,11 @@ impl Gateway {
             // A grant lets later identical actions through without anyone: only where the
             // policy allows repeats (`once`/`session`) and one approver decides.
             if let Some(row) = self.store.request(id).await? {
-                let mode = at(&row.body, "/approval/requirement/mode")
-                    .as_str()
-                    .unwrap_or("always")
-                    .to_string();
-                let quorum = at(&row.body, "/approval/requirement/quorum")
-                    .as_u64()
-                    .unwrap_or(1);
-                if mode == "always" || quorum > 1 {
+                let requirement = row.body.approval.requirement();
+                let (mode, quorum) = (requirement.mode, requirement.quorum);
+                if mode == Mode::Always || quorum > 1 {
                     return Err(GatewayError::Refused(format!(
-                        "request {id} is under a rule with mode `{mode}` and quorum {quorum}, which leaves no grant; approve without --for"
+                        "request {id} is under a rule with mode `{}` and quorum {quorum}, which leaves no grant; approve without --for", mode.as_str()
                     )));
                 }
             }
@@ -67,7 +63,7 @@ impl Gateway {
         self.transition(
             id,
             |a, facts, kind, now| {
-                let eligible = policy.may_approve(&who, &a.requirement.approvers, kind, facts);
+                let eligible = policy.may_approve(&who, &a.requirement().approvers, kind, facts);
                 a.approve(&who, eligible, now)
             },
             "approve",
@@ -91,7 +87,7 @@ impl Gateway {
         self.transition(
             id,
             |a, facts, kind, now| {
-                let eligible = policy.may_approve(&who, &a.requirement.approvers, kind, facts);
+                let eligible = policy.may_approve(&who, &a.requirement().approvers, kind, facts);
                 a.deny(&who, eligible, now)
             },
             "deny",
@@ -121,7 +117,7 @@ impl Gateway {
     pub async fn expire_due(&self) -> Result<usize, GatewayError> {
         let now = now_ms();
         let mut n = 0;
-        for r in self.store.requests_in_state("pending", 10_000).await? {
+        for r in self.store.requests_in_state(State::Pending, 10_000).await? {
             if r.deadline_ms <= now && self.expire(r.id).await.is_ok() {
                 n += 1;
             }

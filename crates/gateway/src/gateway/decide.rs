@@ -3,8 +3,9 @@
 use super::events::redactor_event;
 use super::*;
 use assent_adapters::Adapted;
-use assent_core::approval::{Approval, State};
+use assent_core::approval::Approval;
 use assent_core::Verdict;
+use assent_store::RequestBody;
 use serde_json::json;
 
 impl Gateway {
@@ -58,26 +59,23 @@ impl Gateway {
                         .ok_or_else(|| GatewayError::Policy("ask without a requirement".into()))?;
                     let deadline_ms =
                         now.saturating_add((requirement.timeout_s as i64).saturating_mul(1000));
-                    let approval = Approval {
-                        state: State::Pending,
+                    let approval = Approval::new(
                         requirement,
                         deadline_ms,
-                        chain: evaluation.chain.iter().map(|p| p.name.clone()).collect(),
-                        approvals: Vec::new(),
-                        escalations: 0,
-                    };
+                        evaluation.chain.iter().map(|p| p.name.clone()).collect(),
+                    );
                     let secret = new_secret()?;
-                    let body = self.redact(&json!({
-                        "action": evaluation.action,
-                        "digest": evaluation.digest,
-                        "summary": summarize(&evaluation.action),
-                        "facts": evaluation.facts,
-                        "decision": evaluation.decision,
-                        "explanation": self.explain_evaluation(&evaluation),
-                        "diff": self.capture_diff(&evaluation),
-                        "approval": approval,
-                        "answers": [],
-                    }));
+                    let body = self.redact_body(RequestBody {
+                        action: evaluation.action.clone(),
+                        digest: evaluation.digest.clone(),
+                        summary: summarize(&evaluation.action),
+                        facts: evaluation.facts.clone(),
+                        decision: evaluation.decision.clone(),
+                        explanation: to_record(&self.explain_evaluation(&evaluation)),
+                        diff: self.capture_diff(&evaluation).and_then(|d| to_record(&d)),
+                        approval,
+                        answers: Vec::new(),
+                    })?;
                     let token_hash = sha256_hex(&secret);
                     let id = tx
                         .insert_request(&assent_store::NewRequest {
@@ -85,7 +83,6 @@ impl Gateway {
                             session: &session,
                             principal: &who,
                             body: &body,
-                            deadline_ms,
                             digest: &evaluation.digest,
                             token_hash: &token_hash,
                         })
@@ -120,4 +117,9 @@ impl Gateway {
             outcome,
         })
     }
+}
+
+/// A presentation record as the store keeps it (opaque to the store; typed again on reading).
+fn to_record<T: serde::Serialize>(v: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(v).ok()
 }

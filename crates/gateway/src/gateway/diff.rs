@@ -137,16 +137,16 @@ impl super::Gateway {
 
     /// The diff kept in a stored request, or for a request recorded before diffs were kept,
     /// the change alone (the file as it was then is unknown; it is never read now).
-    pub fn diff_of(&self, body: &serde_json::Value) -> Option<FileDiff> {
+    pub fn diff_of(&self, body: &assent_store::RequestBody) -> Option<FileDiff> {
         if let Some(d) = body
-            .get("diff")
+            .diff
+            .as_ref()
             .and_then(|d| serde_json::from_value::<FileDiff>(d.clone()).ok())
         {
             return Some(d);
         }
-        let action: assent_core::Action =
-            serde_json::from_value(body.get("action")?.clone()).ok()?;
-        let change = assent_adapters::file_change(&action)?;
+        let action = &body.action;
+        let change = assent_adapters::file_change(action)?;
         Some(build(
             &change,
             Err("the request was recorded before file contents were kept".into()),

@@ -2,10 +2,9 @@
 
 use super::*;
 use crate::engine::Evaluation;
-use assent_core::json::at;
 use assent_core::redact::Redactor;
 use assent_core::Decision;
-use assent_store::RequestRow;
+use assent_store::{RequestRow, EVENT_FIELDS};
 use serde_json::{json, Map, Value};
 
 impl Gateway {
@@ -48,47 +47,18 @@ impl Gateway {
         let b = &row.body;
         e.insert("request_id".into(), json!(row.id));
         e.insert("principal".into(), json!(row.principal));
-        e.insert("chain".into(), at(b, "/approval/chain").clone());
+        e.insert("chain".into(), json!(b.approval.chain()));
         e.insert("digest".into(), json!(row.digest));
-        e.insert("kind".into(), at(b, "/action/kind").clone());
-        e.insert("tool".into(), at(b, "/action/tool").clone());
+        e.insert("kind".into(), json!(b.action.kind.as_str()));
+        e.insert("tool".into(), json!(b.action.tool));
         e.insert("session".into(), json!(row.session));
-        e.insert("summary".into(), at(b, "/summary").clone());
-        e.insert(
-            "rule".into(),
-            json!(at(b, "/decision/rules")
-                .get(0)
-                .cloned()
-                .unwrap_or(Value::Null)),
-        );
-        e.insert("severity".into(), at(b, "/decision/severity").clone());
-        e.insert(
-            "policy_version".into(),
-            at(b, "/decision/policy_version").clone(),
-        );
+        e.insert("summary".into(), json!(b.summary));
+        e.insert("rule".into(), json!(b.decision.rules.first()));
+        e.insert("severity".into(), json!(b.decision.severity.as_str()));
+        e.insert("policy_version".into(), json!(b.decision.policy_version));
         e
     }
 }
-
-/// The fields every audit event has besides `seq`, `prev`, `event`, `time` and `time_ms`
-/// (null when they do not apply), so that exports have a fixed shape.
-pub const EVENT_FIELDS: &[&str] = &[
-    "principal",
-    "chain",
-    "approver",
-    "request_id",
-    "digest",
-    "kind",
-    "tool",
-    "session",
-    "summary",
-    "decision",
-    "rule",
-    "severity",
-    "policy_version",
-    "reason",
-    "detail",
-];
 
 pub(super) fn base_event(name: &str) -> Map<String, Value> {
     let now = now_ms();

@@ -139,22 +139,21 @@ impl super::Gateway {
     /// The account of a stored request: the one recorded when it was made, or (for a request
     /// recorded before accounts were kept) one built now from its stored facts. `None` when
     /// the body holds neither.
-    pub fn explanation_of(&self, body: &serde_json::Value) -> Option<Explanation> {
+    pub fn explanation_of(&self, body: &assent_store::RequestBody) -> Option<Explanation> {
         if let Some(e) = body
-            .get("explanation")
+            .explanation
+            .as_ref()
             .and_then(|e| serde_json::from_value::<Explanation>(e.clone()).ok())
         {
             return Some(e);
         }
-        let action: Action = serde_json::from_value(body.get("action")?.clone()).ok()?;
-        let facts: Facts = serde_json::from_value(body.get("facts")?.clone()).ok()?;
-        let decision: Decision = serde_json::from_value(body.get("decision")?.clone()).ok()?;
+        let (action, facts, decision) = (&body.action, &body.facts, &body.decision);
         let engine = self.engine();
         let lens = AnalyzerPaths {
             analyzer: engine.analyzer(),
             cwd: action.cwd.as_deref(),
         };
-        Some(explain(&action, &facts, &decision, &lens))
+        Some(explain(action, facts, decision, &lens))
     }
 }
 

@@ -4,8 +4,7 @@ use super::*;
 use crate::engine::{Engine, Locations};
 use assent_core::redact::Redactor;
 use assent_policy::PolicySource;
-use assent_store::Store;
-use serde_json::Value;
+use assent_store::{RequestBody, Store};
 use std::path::Path;
 
 /// Values of protected variables in this process's environment, for redaction.
@@ -78,7 +77,12 @@ impl Gateway {
         sha256_hex(&format!("{}:{digest}", self.digest_key))
     }
 
-    pub(super) fn redact(&self, v: &Value) -> Value {
-        self.redactor().redact_json(v)
+    /// The body as it may be stored: every protected value replaced. A body that no longer
+    /// parses after redaction is refused rather than stored unredacted.
+    pub(super) fn redact_body(&self, body: RequestBody) -> Result<RequestBody, GatewayError> {
+        let v = serde_json::to_value(&body)
+            .map_err(|e| GatewayError::Io(format!("request body: {e}")))?;
+        serde_json::from_value(self.redactor().redact_json(&v))
+            .map_err(|e| GatewayError::Io(format!("request body after redaction: {e}")))
     }
 }

@@ -14,11 +14,7 @@ pub fn summarize(action: &Action) -> String {
     let raw = match action.kind {
         Kind::Shell => s("command").to_string(),
         Kind::FileWrite | Kind::FileDelete | Kind::FileRead => {
-            let path = ["file_path", "path", "notebook_path"]
-                .iter()
-                .map(|k| s(k))
-                .find(|p| !p.is_empty())
-                .unwrap_or("");
+            let path = assent_adapters::target_path(action).unwrap_or("");
             let size = input
                 .get("content")
                 .and_then(Value::as_str)

@@ -3,10 +3,9 @@
 use super::events::redactor_event;
 use super::*;
 use assent_core::approval::{Approval, Outcome as Step, Refusal, State};
-use assent_core::json::at;
 use assent_core::{Facts, Kind, Mode};
-use assent_store::{GrantRow, StoreError};
-use serde_json::{json, Value};
+use assent_store::{Answer, GrantRow};
+use serde_json::json;
 
 /// How long an armed token stays redeemable after approval.
 const TOKEN_TTL_MS: i64 = 5 * 60 * 1000;
@@ -28,14 +27,8 @@ impl Gateway {
             .await?
             .ok_or(GatewayError::NoSuchRequest(id))?;
         let mut body = row.body.clone();
-        let mut approval: Approval = serde_json::from_value(at(&body, "/approval").clone())
-            .map_err(|e| GatewayError::Store(StoreError::Corrupt(format!("request {id}: {e}"))))?;
-        let facts: Facts = serde_json::from_value(at(&body, "/facts").clone()).unwrap_or_default();
-        let kind: Kind = at(&body, "/action/kind")
-            .as_str()
-            .and_then(|k| k.parse().ok())
-            .unwrap_or(Kind::Other);
-        match f(&mut approval, &facts, kind, now) {
+        let kind = body.action.kind;
+        match f(&mut body.approval, &body.facts, kind, now) {
             Err(refusal) => {
                 let mut e = self.request_event("approval.refused", &row);
                 e.insert("approver".into(), json!(actor));
@@ -45,35 +38,19 @@ impl Gateway {
                 Err(GatewayError::Refused(refusal.to_string()))
             }
             Ok(step) => {
-                // The approval parsed from it above, so the body is an object.
-                let Some(fields) = body.as_object_mut() else {
-                    return Err(GatewayError::Store(StoreError::Corrupt(format!(
-                        "request {id}: body is not an object"
-                    ))));
-                };
                 if let Some(a) = actor {
-                    let entry =
-                        json!({"by": a, "at": rfc3339(now), "step": name_ok, "reason": reason});
-                    match fields.get_mut("answers").and_then(Value::as_array_mut) {
-                        Some(l) => l.push(entry),
-                        None => {
-                            fields.insert("answers".into(), json!([entry]));
-                        }
-                    }
+                    body.answers.push(Answer {
+                        by: a.to_string(),
+                        at: rfc3339(now),
+                        step: name_ok.to_string(),
+                        reason: reason.map(str::to_string),
+                    });
                 }
-                fields.insert(
-                    "approval".into(),
-                    serde_json::to_value(&approval).unwrap_or(Value::Null),
-                );
-                let token_expires = (approval.state == State::Approved).then(|| now + TOKEN_TTL_MS);
-                tx.update_request(
-                    id,
-                    approval.state.as_str(),
-                    &body,
-                    approval.deadline_ms,
-                    token_expires,
-                )
-                .await?;
+                let body = self.redact_body(body)?;
+                let approval = &body.approval;
+                let token_expires =
+                    (approval.state() == State::Approved).then(|| now + TOKEN_TTL_MS);
+                tx.update_request(id, &body, token_expires).await?;
                 let event_name = match &step {
                     Step::Counted { .. } => "approval",
                     Step::Approved => "approved",
@@ -94,17 +71,17 @@ impl Gateway {
                 );
                 e.insert(
                     "decision".into(),
-                    json!(match approval.state {
+                    json!(match approval.state() {
                         State::Approved | State::Executed => "allow",
                         State::Pending => "ask",
                         _ => "deny",
                     }),
                 );
-                e.insert("detail".into(), json!({"state": approval.state.as_str(), "approvals": approval.approvals, "quorum": approval.requirement.quorum, "approvers": approval.requirement.approvers}));
+                e.insert("detail".into(), json!({"state": approval.state().as_str(), "approvals": approval.approvals(), "quorum": approval.requirement().quorum, "approvers": approval.requirement().approvers}));
                 tx.append(redactor_event(&self.redactor(), e)).await?;
-                if approval.state == State::Approved && matches!(step, Step::Approved) {
+                if approval.state() == State::Approved && matches!(step, Step::Approved) {
                     // "Ask once" leaves a grant behind for the same action.
-                    let scope = grant.or(match approval.requirement.mode {
+                    let scope = grant.or(match approval.requirement().mode {
                         Mode::Once => Some(GrantScope::For(
                             self.engine().policy.resolved.grant_ttl_s as i64 * 1000,
                         )),
@@ -128,7 +105,7 @@ impl Gateway {
                             revoked_ms: None,
                             request_id: id,
                             created_by: actor.unwrap_or("policy").to_string(),
-                            summary: at(&body, "/summary").as_str().unwrap_or("").to_string(),
+                            summary: body.summary.clone(),
                         };
                         let gid = tx.insert_grant(&g).await?;
                         let mut e = self.request_event("grant.created", &row);

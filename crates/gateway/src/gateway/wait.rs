@@ -3,9 +3,7 @@
 use super::events::redactor_event;
 use super::*;
 use assent_core::approval::State;
-use assent_core::json::at;
 use assent_core::Action;
-use assent_store::StoreError;
 use serde_json::json;
 use std::time::Duration;
 
@@ -22,26 +20,21 @@ impl Gateway {
                 .request_state(pending.request_id)
                 .await?
                 .ok_or(GatewayError::NoSuchRequest(pending.request_id))?;
-            match State::parse(&state) {
-                Some(State::Approved) => return self.redeem(pending).await,
-                Some(State::Denied) => {
+            match state {
+                State::Approved => return self.redeem(pending).await,
+                State::Denied => {
                     return Ok(WaitEnd::Denied(self.last_reason(pending.request_id).await))
                 }
-                Some(State::Expired) => {
+                State::Expired => {
                     return Ok(WaitEnd::Expired(
                         "nobody answered in time; denied by on_timeout".into(),
                     ))
                 }
-                Some(State::Cancelled) => return Ok(WaitEnd::GaveUp),
-                Some(State::Executed) | Some(State::Failed) => {
+                State::Cancelled => return Ok(WaitEnd::GaveUp),
+                State::Executed | State::Failed => {
                     return Ok(WaitEnd::TokenRefused("request already executed".into()))
                 }
-                Some(State::Pending) => {}
-                None => {
-                    return Err(GatewayError::Store(StoreError::Corrupt(format!(
-                        "unknown state `{state}`"
-                    ))))
-                }
+                State::Pending => {}
             }
             if now >= deadline {
                 self.expire(pending.request_id).await?;
@@ -52,7 +45,7 @@ impl Gateway {
                     .await?;
                 // The request may have ended between the last look and the cancel.
                 if let Some((s, _)) = self.store.request_state(pending.request_id).await? {
-                    if s == "approved" {
+                    if s == State::Approved {
                         return self.redeem(pending).await;
                     }
                 }
@@ -65,11 +58,11 @@ impl Gateway {
 
     async fn last_reason(&self, id: i64) -> String {
         match self.store.request(id).await {
-            Ok(Some(r)) => at(&r.body, "/answers")
-                .as_array()
-                .and_then(|a| a.last())
-                .and_then(|a| at(a, "/reason").as_str())
-                .map(|s| s.to_string())
+            Ok(Some(r)) => r
+                .body
+                .answers
+                .last()
+                .and_then(|a| a.reason.clone())
                 .unwrap_or_else(|| "denied by an approver".into()),
             _ => "denied".into(),
         }

@@ -1137,6 +1137,7 @@ impl<'a> Walker<'a> {
             ast::IoRedirect::File(_, kind, target) => match target {
                 T::Filename(w) => {
                     let arg = self.word(&w.value);
+                    self.network_redirect(&arg);
                     match kind {
                         K::Read => {
                             self.read_path(&arg, true);
@@ -1233,6 +1234,24 @@ impl<'a> Walker<'a> {
                 let arg = self.word(&w.value);
                 self.write_path(&arg, true);
                 None
+            }
+        }
+    }
+
+    /// Bash itself opens a socket for a redirection to `/dev/tcp/HOST/PORT` or
+    /// `/dev/udp/HOST/PORT` (the files need not exist): that is network access, whatever the
+    /// command. A dynamic target that could spell one counts too.
+    fn network_redirect(&mut self, arg: &Arg) {
+        let text = arg.lit.as_deref().unwrap_or(arg.skeleton.as_str());
+        let normalised = crate::paths::lexical(std::path::Path::new(text));
+        let normalised = normalised.to_string_lossy();
+        let socket = |t: &str| t.starts_with("/dev/tcp/") || t.starts_with("/dev/udp/");
+        if socket(text) || socket(&normalised) || (arg.lit.is_none() && text.contains("/dev/")) {
+            self.facts.network = true;
+            self.not_read_only();
+            let host = normalised.split('/').nth(3).unwrap_or("").to_string();
+            if !host.is_empty() && arg.lit.is_some() {
+                self.facts.hosts.insert(host);
             }
         }
     }

@@ -431,6 +431,39 @@ fn network_is_off() {
     );
 }
 
+/// A rule that allows a command *by* its network facts turns the network on: the same
+/// socket redirection then reaches the listener (the other half of `network_is_off`).
+#[test]
+fn network_is_on_when_a_rule_allows_that_host() {
+    if !bwrap_present() {
+        return;
+    }
+    let f = fixture();
+    std::fs::write(
+        f.open_policy.join("open.cedar"),
+        "@id(\"loopback\")\npermit (principal, action == Action::\"request\", resource == Kind::\"shell\")\nwhen { context.network && context.hosts.contains(\"127.0.0.1\") };\n",
+    )
+    .expect("policy");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listen");
+    let port = listener.local_addr().expect("addr").port();
+    let cmd = format!("echo hi >/dev/tcp/127.0.0.1/{port} && echo SENT");
+    let rewritten = f.rewritten(&cmd, true);
+    assert!(rewritten.contains("'--allow-network'"), "{rewritten}");
+    let ((_, text), _) = f.run_with_agent_env(&rewritten);
+    assert!(text.contains("SENT"), "{text}");
+    listener.set_nonblocking(true).expect("nonblocking");
+    assert!(
+        listener.accept().is_ok(),
+        "the listener was reached: {text}"
+    );
+    // Another host is not what the rule allows: no allow, so no rewrite to run.
+    let v = f.hook("cat < /dev/tcp/10.0.0.1/80", true);
+    assert_ne!(
+        v["hookSpecificOutput"]["permissionDecision"], "allow",
+        "{v}"
+    );
+}
+
 #[test]
 fn proc_shows_only_the_sandbox() {
     if !bwrap_present() {

@@ -66,6 +66,9 @@ impl Verb {
 #[derive(Debug, Clone)]
 struct Rule {
     ask: bool,
+    /// The rule's condition reads the network facts (`context.network`, `context.hosts`):
+    /// allowing by it is allowing the network (see [`Policy::grants_network`]).
+    reads_network: bool,
     severity: Option<Severity>,
     reason: Option<String>,
     requirement: Requirement,

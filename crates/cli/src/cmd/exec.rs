@@ -112,7 +112,11 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             // this command, so it runs on that verdict alone.
             if probe(loc).is_ok() {
                 let (cache, salt) = walk_cache(loc, &gw.policy().settings, &cwd_path);
-                let view = view_for(gw.engine().analyzer(), &cwd_path, &loc.home, args.allow_network, Some((&cache, &salt)))
+                // `--allow-network` is honoured when a person approved this command or a
+                // rule allowed it by its network facts, never merely because it was allowed.
+                let network = args.allow_network
+                    && (request_id.is_some() || gw.policy().grants_network(&requested.evaluation.decision));
+                let view = view_for(gw.engine().analyzer(), &cwd_path, &loc.home, network, Some((&cache, &salt)))
                     .map_err(|e| anyhow::anyhow!("cannot build the sandbox: {e}; command not run"))?;
                 let bwrap = sandbox::bwrap()
                     .ok_or_else(|| anyhow::anyhow!("bubblewrap is not installed; command not run"))?;

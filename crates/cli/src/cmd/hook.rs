@@ -302,7 +302,10 @@ fn sandbox_input(
         .cwd
         .as_deref()
         .ok_or("no working directory")?;
-    let network = eval.facts.network;
+    // The network is on only when a rule allowed the command *by* its network facts: a
+    // rule that allows every shell command (or every read-only one) says nothing about a
+    // socket the analyser saw (`exec 3<>/dev/tcp/HOST/PORT`).
+    let network = eval.facts.network && gw.policy().grants_network(&eval.decision);
     let cwd = std::path::Path::new(cwd);
     let (cache, salt) = super::exec::walk_cache(loc, &gw.policy().settings, cwd);
     let view = super::exec::view_for(

@@ -14,6 +14,19 @@ impl Policy {
         }
     }
 
+    /// Whether `d` allows the network explicitly: it is an allow, and a permit that allowed
+    /// it reads the network facts in its condition (`context.network`, `context.hosts`). A
+    /// rule that allows every shell command, or every read-only one, allows what the command
+    /// does to files, never a socket the analyser happened to see: a sandboxed command then
+    /// runs without the network.
+    pub fn grants_network(&self, d: &Decision) -> bool {
+        d.decision == Verdict::Allow
+            && d.diagnostics.is_empty()
+            && d.rules
+                .iter()
+                .any(|id| self.rules.get(id).is_some_and(|r| r.reads_network))
+    }
+
     /// Number of rules loaded.
     pub fn rule_count(&self) -> usize {
         self.rules.len()

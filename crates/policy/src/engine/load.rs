@@ -326,6 +326,9 @@ impl Policy {
                 id.clone(),
                 Rule {
                     ask,
+                    reads_network: p.effect() == Effect::Permit
+                        && context::fields_used(&p.to_string())
+                            .is_some_and(|f| f.iter().any(|n| n == "network" || n == "hosts")),
                     severity,
                     reason: p.annotation("reason").map(str::to_string),
                     requirement: Requirement {

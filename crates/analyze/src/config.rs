@@ -304,6 +304,10 @@ pub(crate) struct Compiled {
     /// Literal prefixes of guard patterns: deleting or moving an ancestor of one is tampering.
     pub guard_roots: Vec<PathBuf>,
     pub secret_roots: Vec<PathBuf>,
+    /// Every guard root and each of its ancestors (`/` included), so that "is this path a
+    /// guard root or above one" is one lookup instead of a walk over every root.
+    pub guard_root_ancestors: std::collections::HashSet<PathBuf>,
+    pub secret_root_ancestors: std::collections::HashSet<PathBuf>,
     /// The secret and guard patterns as text (tilde expanded), for judging a shell glob
     /// against them (`glob_meet`).
     pub secret_texts: Vec<String>,
@@ -399,6 +403,8 @@ impl Compiled {
                 .iter()
                 .map(|p| expand_tilde(p, &cfg.home))
                 .collect(),
+            guard_root_ancestors: Default::default(),
+            secret_root_ancestors: Default::default(),
             env: EnvMatcher::new(&cfg.protected_env),
             guard_process_names: cfg
                 .guard_process_names
@@ -408,6 +414,14 @@ impl Compiled {
             resolve_symlinks: cfg.resolve_symlinks,
         };
         compiled.home_resolved = crate::paths::resolve(&compiled, &cfg.home);
+        let ancestors = |roots: &[PathBuf]| {
+            roots
+                .iter()
+                .flat_map(|r| r.ancestors().map(Path::to_path_buf))
+                .collect()
+        };
+        compiled.guard_root_ancestors = ancestors(&compiled.guard_roots);
+        compiled.secret_root_ancestors = ancestors(&compiled.secret_roots);
         Ok(compiled)
     }
 }

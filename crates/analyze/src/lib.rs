@@ -12,6 +12,7 @@
 mod client_tools;
 mod config;
 mod env;
+mod filecache;
 mod glob_meet;
 mod paths;
 mod secrets;

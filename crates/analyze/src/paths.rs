@@ -44,6 +44,17 @@ pub(crate) struct PathCtx {
     /// Set once the shell changes directory to somewhere unknown (`cd "$X"`): relative paths
     /// can then be anywhere.
     pub cwd_unknown: bool,
+    /// What this decision already worked out, shared by every copy of the context.
+    pub memo: std::rc::Rc<Memo>,
+}
+
+/// Answers worked out once per decision: the same word under the same directory is judged
+/// once, however many commands or readings name it (the file system is read once for it,
+/// so every reading also sees the same state).
+#[derive(Debug, Default)]
+pub(crate) struct Memo {
+    /// (working directory, whether it is unknown, word) → its class as a literal path.
+    literals: std::cell::RefCell<std::collections::HashMap<(PathBuf, bool, String), PathClass>>,
 }
 
 /// What bash makes of a glob word on disk now (see [`PathCtx::expand_word`]).
@@ -123,6 +134,7 @@ impl PathCtx {
             cwd_alts: Vec::new(),
             roots,
             cwd_unknown: cwd.is_none(),
+            memo: Default::default(),
         }
     }
 
@@ -138,6 +150,7 @@ impl PathCtx {
             cwd_alts: Vec::new(),
             roots: self.roots.clone(),
             cwd_unknown: self.cwd_unknown,
+            memo: self.memo.clone(),
         }
     }
 
@@ -273,6 +286,16 @@ impl PathCtx {
 
     /// A word taken as a literal path: resolved as the kernel would, hard links seen.
     fn classify_literal(&self, cfg: &Compiled, raw: &str) -> PathClass {
+        let key = (self.cwd.clone(), self.cwd_unknown, raw.to_string());
+        if let Some(hit) = self.memo.literals.borrow().get(&key) {
+            return hit.clone();
+        }
+        let class = self.classify_literal_now(cfg, raw);
+        self.memo.literals.borrow_mut().insert(key, class.clone());
+        class
+    }
+
+    fn classify_literal_now(&self, cfg: &Compiled, raw: &str) -> PathClass {
         let lexical_path = self.absolute(cfg, raw);
         // Resolve the path as the kernel would: `link/..` is the parent of the link's
         // target, not the directory that holds the link.
@@ -301,7 +324,14 @@ impl PathCtx {
                 class.hardlinked = m.is_file() && m.nlink() > 1;
             }
         }
-        for candidate in [&lexical_path, &path] {
+        // The lexical and the resolved form, once each (they are the same path unless a
+        // symlink or `..` is on the way).
+        let candidates: &[&PathBuf] = if lexical_path == path {
+            &[&path]
+        } else {
+            &[&lexical_path, &path]
+        };
+        for candidate in candidates.iter().copied() {
             let is_secret =
                 cfg.secrets.is_match(candidate) && !cfg.secret_exceptions.is_match(candidate);
             class.secret |= is_secret;
@@ -325,8 +355,8 @@ impl PathCtx {
     }
 
     fn ancestors(&self, cfg: &Compiled, candidate: &Path, class: &mut PathClass) {
-        class.guard_ancestor |= cfg.guard_roots.iter().any(|g| g.starts_with(candidate));
-        class.secret_ancestor |= cfg.secret_roots.iter().any(|s| s.starts_with(candidate));
+        class.guard_ancestor |= cfg.guard_root_ancestors.contains(candidate);
+        class.secret_ancestor |= cfg.secret_root_ancestors.contains(candidate);
         if let Some(name) = candidate.file_name() {
             let name = name.to_string_lossy();
             if cfg

@@ -43,6 +43,56 @@ fn project() -> (tempfile::TempDir, PathBuf) {
     (dir, home)
 }
 
+/// A real repository, as `git init`, `git add` and `git commit` leave it (objects, refs, an
+/// index of 300 tracked files), beside the small project. The analyser's caches keep only
+/// files unchanged for a few seconds (see `assent_analyze`'s `filecache`), as a project is
+/// between two commands of an agent: the fixture is left to settle before measuring.
+fn repository(home: &std::path::Path) -> PathBuf {
+    let ws = home.join("repo");
+    std::fs::create_dir_all(ws.join("src")).expect("mkdir");
+    for i in 0..300 {
+        std::fs::write(
+            ws.join(format!("src/m{i}.rs")),
+            format!("pub fn f{i}() {{}}\n"),
+        )
+        .expect("write");
+    }
+    for (p, text) in [
+        ("README.md", "# repo\n"),
+        ("Cargo.toml", "[package]\nname = \"r\"\n"),
+        ("CHANGELOG.md", "# changes\n"),
+        ("src/a.txt", "b\na\n"),
+        ("src/b.txt", "x\nx\n"),
+        ("src/c.txt", "k:v\n"),
+        ("src/main.rs", "fn main() {}\n"),
+    ] {
+        std::fs::write(ws.join(p), text).expect("write");
+    }
+    for args in [
+        &["init", "-q"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=b",
+            "-c",
+            "user.email=b@example.com",
+            "commit",
+            "-qm",
+            "init",
+        ],
+    ] {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(&ws)
+            .env("HOME", home)
+            .status()
+            .expect("git runs")
+            .success();
+        assert!(ok, "git {args:?}");
+    }
+    ws
+}
+
 fn engine(extra_rules: usize, home: &std::path::Path) -> Engine {
     let mut source = PolicySource::default_policy();
     if extra_rules > 0 {
@@ -111,6 +161,31 @@ fn bench(c: &mut Criterion) {
     let compound = compound().replace("/home/dev", &prefix);
     let benign = BENIGN.replace("/home/dev", &prefix);
     let write = WRITE.replace("/home/dev", &prefix);
+    let repo = repository(&home);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    {
+        let engine = engine(0, &home);
+        let mut group = c.benchmark_group("decide/repo");
+        let at_repo =
+            |s: &str| s.replace(&format!("{prefix}/project"), &repo.display().to_string());
+        for (name, input) in [
+            ("benign", at_repo(&benign)),
+            ("compound20", at_repo(&compound)),
+            (
+                "file_write",
+                at_repo(&write).replace("src/lib.rs", "src/m1.rs"),
+            ),
+        ] {
+            let adapted = from_json_line(&input).expect("adapts");
+            group.bench_function(name, |b| {
+                b.iter(|| black_box(engine.evaluate(black_box(&adapted), "agent")))
+            });
+            group.bench_function(format!("{name}_analyze_only"), |b| {
+                b.iter(|| black_box(engine.analyze(black_box(&adapted.action))))
+            });
+        }
+        group.finish();
+    }
     for (label, extra) in [("default", 0usize), ("default+1000", 1000)] {
         let engine = engine(extra, &home);
         let mut group = c.benchmark_group(format!("decide/{label}"));

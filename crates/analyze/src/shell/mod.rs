@@ -63,6 +63,7 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, command: &str, facts: &mut 
         cdpath_set: false,
         pwd_assigned: false,
         loop_vars: Vec::new(),
+        git_repos: Default::default(),
     };
     w.script(command);
     if w.mentioned_guard && w.facts.destructive && (w.facts.dynamic || w.facts.substitution) {
@@ -129,6 +130,8 @@ pub(crate) struct Walker<'a> {
     /// `for` variables being walked, innermost last, each with the one value the body is
     /// being analysed with (`None`: unknown).
     loop_vars: Vec<(String, Option<String>)>,
+    /// The repository git would use from each directory, found once per decision.
+    git_repos: git::Repos,
 }
 
 /// True when some `<<` (not `<<<`) is followed by anything but a plain delimiter word
@@ -1368,6 +1371,7 @@ pub(crate) fn inspect_code_text(cfg: &Compiled, ctx: &PathCtx, code: &str, facts
         cdpath_set: false,
         pwd_assigned: false,
         loop_vars: Vec::new(),
+        git_repos: Default::default(),
     };
     w.inspect_code(&Arg::literal(code));
 }

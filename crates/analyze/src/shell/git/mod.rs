@@ -29,6 +29,8 @@ use super::words::Arg;
 use super::Walker;
 use options::Parsed;
 use repo::Discovery;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 /// Subcommands that talk to the network.
 const NETWORK: &[&str] = &[
@@ -144,7 +146,23 @@ const SUMMARY_OPTS: &[&str] = &[
     "--raw",
 ];
 
+/// The repositories found in one decision, by (working directory, whether it is unknown):
+/// every git command of a compound shares one discovery of its repository.
+#[derive(Debug, Default)]
+pub(super) struct Repos(std::collections::HashMap<(PathBuf, bool), Rc<Discovery>>);
+
 impl Walker<'_> {
+    /// The repository git would use from `cwd` (found once per decision).
+    fn discover(&mut self, cwd: &Path, cwd_unknown: bool) -> Rc<Discovery> {
+        let key = (cwd.to_path_buf(), cwd_unknown);
+        if let Some(hit) = self.git_repos.0.get(&key) {
+            return hit.clone();
+        }
+        let found = Rc::new(repo::discover(self.cfg, &self.ctx.roots, cwd, cwd_unknown));
+        self.git_repos.0.insert(key, found.clone());
+        found
+    }
+
     pub(super) fn git(&mut self, args: &[Arg]) {
         let saved_cwd = (self.ctx.cwd.clone(), self.ctx.cwd_unknown);
         self.git_inner(args);
@@ -260,12 +278,8 @@ impl Walker<'_> {
             // `git stash -- .claude/settings.json`, `git checkout HEAD -- .claude`, `git rm`…
             self.facts.guard_tamper = true;
         }
-        let discovery = repo::discover(
-            self.cfg,
-            &self.ctx.roots,
-            &self.ctx.cwd,
-            self.ctx.cwd_unknown,
-        );
+        let cwd = self.ctx.cwd.clone();
+        let discovery = self.discover(&cwd, self.ctx.cwd_unknown);
         if form.is_none() {
             self.not_read_only();
             if WORKTREE_WRITERS.contains(&sub.as_str()) {
@@ -274,7 +288,7 @@ impl Walker<'_> {
             return;
         }
         let (output, form_limits) = form.map_or((Output::Names, None), |f| (f.output, f.limits));
-        match &discovery {
+        match &*discovery {
             Discovery::NotExamined => {}
             Discovery::Unknown(why) => {
                 self.facts.not_understood(format!(
@@ -289,9 +303,9 @@ impl Walker<'_> {
                 match repo.gitlink_dirs() {
                     Ok(dirs) => {
                         for d in dirs.iter().take(64) {
-                            match repo::discover(self.cfg, &self.ctx.roots, d, false) {
+                            match &*self.discover(d, false) {
                                 Discovery::Found(r) => dangers.extend(r.dangers(&sub)),
-                                Discovery::Unknown(w) => dangers.push(w),
+                                Discovery::Unknown(w) => dangers.push(w.clone()),
                                 _ => {}
                             }
                         }
@@ -367,7 +381,7 @@ impl Walker<'_> {
             if p.has("--untracked") || p.has("--no-index") || p.has("--no-exclude-standard") {
                 // Untracked files are read too: judge it as a recursive read from here.
                 self.recursive_read_with(&[], false);
-            } else if matches!(&discovery, Discovery::Found(r) if r.no_repo) {
+            } else if matches!(&*discovery, Discovery::Found(r) if r.no_repo) {
                 // Outside a repository `git grep` may fall back to reading every file.
                 self.recursive_read_with(&[], false);
             }

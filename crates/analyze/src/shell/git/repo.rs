@@ -9,7 +9,9 @@
 
 use super::{config, index};
 use crate::config::{expand_tilde, Compiled};
+use crate::filecache::ParsedCache;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Environment variables that do not change which repository, configuration or programs a
 /// read-only git command uses. Any other `GIT_*` variable in Assent's environment (which the
@@ -158,7 +160,7 @@ pub(super) struct Repo {
     /// global).
     pub local_start: usize,
     /// The index, read once.
-    index_cache: std::cell::OnceCell<Result<Vec<index::Entry>, String>>,
+    index_cache: std::cell::OnceCell<ParsedIndex>,
 }
 
 #[derive(Debug)]
@@ -471,6 +473,17 @@ fn user_config(cfg: &Compiled, entries: &mut Vec<config::Entry>, problems: &mut 
     read_config_file(cfg, &cfg.home.join(".gitconfig"), 0, entries, problems);
 }
 
+/// Configuration files parsed, by path (see [`crate::filecache`]).
+static CONFIGS: ParsedCache<PathBuf, Result<Vec<config::Entry>, String>> = ParsedCache::new();
+
+/// Indexes parsed, by path and hash length.
+type ParsedIndex = Result<Arc<Vec<index::Entry>>, String>;
+static INDEXES: ParsedCache<(PathBuf, usize), ParsedIndex> = ParsedCache::new();
+
+/// The drivers each attribute file names (`filter=`, `diff=`); `None`: unreadable.
+type AttributeDrivers = Option<(Vec<String>, Vec<String>)>;
+static ATTRIBUTES: ParsedCache<PathBuf, AttributeDrivers> = ParsedCache::new();
+
 /// Reads one configuration file and every file it includes (`include.path`,
 /// `includeIf.*.path`, whatever the condition: a superset of what git reads).
 fn read_config_file(
@@ -495,20 +508,17 @@ fn read_config_file(
         ));
         return;
     }
-    let text = match std::fs::read(path).map(String::from_utf8) {
-        Ok(Ok(t)) => t,
-        _ => {
-            problems.push(format!("configuration `{}` is unreadable", path.display()));
-            return;
+    let parsed = CONFIGS.get(&path.to_path_buf(), &meta, || {
+        match std::fs::read(path).map(String::from_utf8) {
+            Ok(Ok(text)) => config::parse(&text)
+                .map_err(|e| format!("configuration `{}` not understood: {e}", path.display())),
+            _ => Err(format!("configuration `{}` is unreadable", path.display())),
         }
-    };
-    let entries = match config::parse(&text) {
-        Ok(e) => e,
-        Err(e) => {
-            problems.push(format!(
-                "configuration `{}` not understood: {e}",
-                path.display()
-            ));
+    });
+    let entries = match &*parsed {
+        Ok(e) => e.iter().cloned(),
+        Err(problem) => {
+            problems.push(problem.clone());
             return;
         }
     };
@@ -736,21 +746,27 @@ impl Repo {
         }
         let (mut filters, mut diffs) = (Vec::new(), Vec::new());
         for f in files {
-            let text = match std::fs::metadata(&f) {
+            let named = match std::fs::metadata(&f) {
                 Err(_) => continue,
                 Ok(m) if !m.is_file() || m.len() > 1024 * 1024 => return Drivers::unknown(),
-                Ok(_) => match std::fs::read_to_string(&f) {
-                    Ok(t) => t,
-                    Err(_) => return Drivers::unknown(),
-                },
+                Ok(m) => ATTRIBUTES.get(&f, &m, || {
+                    let text = std::fs::read_to_string(&f).ok()?;
+                    let (mut filters, mut diffs) = (Vec::new(), Vec::new());
+                    for tok in text.split_whitespace() {
+                        if let Some(n) = tok.strip_prefix("filter=") {
+                            filters.push(n.trim_matches('"').to_string());
+                        } else if let Some(n) = tok.strip_prefix("diff=") {
+                            diffs.push(n.trim_matches('"').to_string());
+                        }
+                    }
+                    Some((filters, diffs))
+                }),
             };
-            for tok in text.split_whitespace() {
-                if let Some(n) = tok.strip_prefix("filter=") {
-                    filters.push(n.trim_matches('"').to_string());
-                } else if let Some(n) = tok.strip_prefix("diff=") {
-                    diffs.push(n.trim_matches('"').to_string());
-                }
-            }
+            let Some((f, d)) = &*named else {
+                return Drivers::unknown();
+            };
+            filters.extend(f.iter().cloned());
+            diffs.extend(d.iter().cloned());
         }
         Drivers {
             filters: Some(filters),
@@ -788,23 +804,27 @@ impl Repo {
     }
 
     /// The tracked entries of the index (`Ok(vec![])` when there is no index yet).
-    pub fn index(&self) -> Result<Vec<index::Entry>, String> {
+    pub fn index(&self) -> ParsedIndex {
         self.index_cache.get_or_init(|| self.read_index()).clone()
     }
 
-    fn read_index(&self) -> Result<Vec<index::Entry>, String> {
+    fn read_index(&self) -> ParsedIndex {
         if self.no_repo {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
         }
         let path = self.gitdir.join("index");
         let Ok(meta) = std::fs::metadata(&path) else {
-            return Ok(Vec::new());
+            return Ok(Arc::default());
         };
         if meta.len() > index::MAX_INDEX_BYTES {
             return Err("the index is too large to examine".into());
         }
-        let bytes = std::fs::read(&path).map_err(|_| "the index is unreadable".to_string())?;
-        index::parse(&bytes, self.hash_len())
+        let hash_len = self.hash_len();
+        let parsed = INDEXES.get(&(path.clone(), hash_len), &meta, || {
+            let bytes = std::fs::read(&path).map_err(|_| "the index is unreadable".to_string())?;
+            index::parse(&bytes, hash_len).map(Arc::new)
+        });
+        (*parsed).clone()
     }
 
     /// Whether the index tracks a secret file (`.env` committed by mistake) under `limits`
@@ -838,7 +858,7 @@ impl Repo {
             .unwrap_or(i64::MAX);
         let mut out: Vec<GuardFile> = self
             .index()?
-            .into_iter()
+            .iter()
             .filter(|e| cfg.guards.is_match(wt.join(&e.name)))
             .map(|e| {
                 let path = wt.join(&e.name);
@@ -897,9 +917,9 @@ impl Repo {
         };
         Ok(self
             .index()?
-            .into_iter()
+            .iter()
             .filter(|e| e.gitlink)
-            .map(|e| wt.join(e.name))
+            .map(|e| wt.join(&e.name))
             .filter(|p| p.join(".git").exists())
             .collect())
     }

@@ -170,7 +170,7 @@ impl PathCtx {
         }
         let pattern = self.absolute(cfg, raw);
         let mut dirs_read = Vec::new();
-        let found = expand_listing(&pattern, &mut dirs_read)?;
+        let found = only_dirs_if_slash(raw, expand_listing(&pattern, &mut dirs_read)?);
         let relative = is_relative(raw);
         let climbs = raw
             .split('/')
@@ -408,7 +408,7 @@ impl PathCtx {
                 for alt in alts {
                     all.extend(expand_on_disk(Path::new(&alt))?);
                 }
-                Some(all)
+                Some(only_dirs_if_slash(pattern, all))
             })
         } else {
             None
@@ -491,6 +491,15 @@ fn extglob_to_glob(raw: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// A pattern ending in `/` (`*/`, `src/*/`) matches only directories (and links to them):
+/// bash keeps the slash and the kernel refuses it after a file name.
+fn only_dirs_if_slash(pattern: &str, found: Vec<(PathBuf, bool)>) -> Vec<(PathBuf, bool)> {
+    if !pattern.ends_with('/') {
+        return found;
+    }
+    found.into_iter().filter(|(p, _)| p.is_dir()).collect()
 }
 
 /// Whether a pattern could name one of `roots` or a directory above one (not `/`).

@@ -113,6 +113,16 @@ fn fixture(home: &Path) {
     write(&ws.join("lp/a.txt"), "b\na\n");
     write(&ws.join("lp/b.txt"), "a\nc\n");
     write(&ws.join("lp/list.txt"), "../.env\n");
+    // Directory globs (tests/corpus-fs/dirs.jsonl): `*/` names directories only, so a hidden
+    // secret *file* beside them is not named; a hidden secret *directory* is (under dotglob).
+    write(&ws.join("dg/src/a.rs"), "x\n");
+    write(&ws.join("dg/docs/b.md"), "x\n");
+    write(&ws.join("dg/.env"), "API_KEY=abc\n");
+    write(&ws.join("dg/notes.txt"), "x\n");
+    write(&ws.join("dgs/src/a.rs"), "x\n");
+    write(&ws.join("dgs/.age/keys.txt"), "AGE-SECRET-KEY-1\n");
+    std::fs::create_dir_all(ws.join("dgl")).expect("mkdir");
+    symlink(home.join(".ssh"), ws.join("dgl/keys")).expect("symlink");
 }
 
 /// Files for tests/corpus-fs/tools.jsonl: credentials by content, glob characters in names,

@@ -55,7 +55,8 @@ pub enum Command {
         /// Leave a grant for the same action: `session` or a duration (`30m`, `1h`, `2d`).
         #[arg(long = "for", value_name = "session|DURATION")]
         grant: Option<String>,
-        /// Approve as this principal (default: the local approver in assent.toml).
+        /// Check that the proven identity (ASSENT_TOKEN's principal, else the local approver
+        /// in assent.toml) is NAME; a name never chooses who approves.
         #[arg(long = "as", value_name = "NAME")]
         as_: Option<String>,
     },
@@ -87,6 +88,14 @@ pub enum Command {
         #[arg(long = "as", value_name = "NAME")]
         as_: Option<String>,
     },
+    /// Create, list and revoke bearer tokens (the identities a server and ASSENT_TOKEN use).
+    ///
+    /// Without ASSENT_TOKEN this acts as the local administrator (whoever can open this
+    /// database); with it, as that token's principal, under the delegation rules.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Query, export and verify the audit log.
     Audit {
         #[command(subcommand)]
@@ -116,6 +125,35 @@ pub struct ServeArgs {
     /// Do not open the Unix socket ASSENT_HOME/assent.sock.
     #[arg(long)]
     pub no_socket: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Mint a token for a principal. The token is printed once, on stdout; only its SHA-256
+    /// is kept.
+    Create {
+        /// The principal the token proves (configured in assent.toml).
+        #[arg(long)]
+        principal: String,
+        /// Lifetime: 30s, 15m, 12h, 30d (at most 366d).
+        #[arg(long, default_value = "30d")]
+        ttl: String,
+        /// A note for listings (where the token is used).
+        #[arg(long, default_value = "")]
+        label: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        /// Include expired and revoked tokens.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
+    },
+    /// Revoke a token, and every token minted with it.
+    Revoke { id: i64 },
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum, PartialEq, Eq)]
@@ -292,7 +330,7 @@ pub enum PolicyCommand {
         /// Why (recorded with the version).
         #[arg(long)]
         note: Option<String>,
-        /// Record the activation as this principal (default: the local approver in assent.toml).
+        /// Check that the proven identity (ASSENT_TOKEN's principal, else the local approver) is NAME.
         #[arg(long = "as", value_name = "NAME")]
         as_: Option<String>,
     },
@@ -311,7 +349,7 @@ pub enum PolicyCommand {
         /// version active when this command starts.
         #[arg(long, value_name = "N")]
         expected_version: Option<i64>,
-        /// Record the rollback as this principal (default: the local approver in assent.toml).
+        /// Check that the proven identity (ASSENT_TOKEN's principal, else the local approver) is NAME.
         #[arg(long = "as", value_name = "NAME")]
         as_: Option<String>,
     },

@@ -91,7 +91,8 @@ impl Home {
         c.arg("--home")
             .arg(&self.home)
             .env("HOME", &self.user_home)
-            .env_remove("ASSENT_HOME");
+            .env_remove("ASSENT_HOME")
+            .env_remove("ASSENT_TOKEN");
         c
     }
 
@@ -300,8 +301,15 @@ fn payments_need_two_distinct_owners_and_never_the_requester() {
     let child = h.spawn_hook(&pay, &["--max-wait", "20"]);
     let p = h.wait_pending(1);
     let id = id_of(&p[0]);
-    // The requesting agent cannot approve its own request.
-    let own = h.run(&["approve", &id, "--as", "agent"]);
+    // The requesting agent cannot approve its own request, even holding its own token.
+    let made = h.run(&["token", "create", "--principal", "agent", "--ttl", "1h"]);
+    let agent_token = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    let own = h
+        .cmd()
+        .args(["approve", &id])
+        .env("ASSENT_TOKEN", &agent_token)
+        .output()
+        .expect("run");
     assert!(!own.status.success());
     // The same owner twice counts once.
     assert!(h.run(&["approve", &id, "--as", "owner"]).status.success());
@@ -311,9 +319,38 @@ fn payments_need_two_distinct_owners_and_never_the_requester() {
         "second approval by the same owner must be refused"
     );
     assert_eq!(h.pending().len(), 1, "one approval of two: still pending");
-    // A stranger is refused and recorded as an authentication failure.
+    // A name never chooses who approves: `--as` naming anyone but the proven identity is
+    // refused and recorded as an authentication failure.
     assert!(!h.run(&["approve", &id, "--as", "mallory"]).status.success());
-    assert!(h.run(&["approve", &id, "--as", "owner2"]).status.success());
+    assert!(!h.run(&["approve", &id, "--as", "owner2"]).status.success());
+    assert_eq!(h.pending().len(), 1, "a claimed name counted nothing");
+    // A garbage token is refused (and audited); owner2's own token proves owner2.
+    let bad = h
+        .cmd()
+        .args(["approve", &id])
+        .env("ASSENT_TOKEN", "ast_nope")
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    let made = h.run(&["token", "create", "--principal", "owner2", "--ttl", "1h"]);
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let token = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    assert!(token.starts_with("ast_"));
+    let ok = h
+        .cmd()
+        .args(["approve", &id, "--as", "owner2"])
+        .env("ASSENT_TOKEN", &token)
+        .output()
+        .expect("run");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
     let out = child.wait_with_output().expect("hook");
     assert_eq!(decision(&parse_answer(&out)), "allow");
     let events = h.export();
@@ -323,6 +360,28 @@ fn payments_need_two_distinct_owners_and_never_the_requester() {
     assert!(events
         .iter()
         .any(|e| e["event"] == "auth.failed" && e["approver"] == "mallory"));
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "auth.failed" && e["approver"] == "owner2"));
+    assert!(events
+        .iter()
+        .any(|e| e["event"] == "auth.failed"
+            && e["reason"].as_str().unwrap_or("").contains("malformed")));
+    assert!(events.iter().any(|e| e["event"] == "token.created"));
+    // The token itself is in no event.
+    assert!(events.iter().all(|e| !e.to_string().contains(&token)));
+    // Listing shows it without the token; revoking it ends it.
+    let list = h.run(&["token", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("owner2") && !text.contains(&token), "{text}");
+    assert!(h.run(&["token", "revoke", "2"]).status.success());
+    let revoked = h
+        .cmd()
+        .args(["deny", "99", "--reason", "x"])
+        .env("ASSENT_TOKEN", &token)
+        .output()
+        .expect("run");
+    assert!(String::from_utf8_lossy(&revoked.stderr).contains("revoked"));
 }
 
 #[test]

@@ -142,6 +142,15 @@ pub fn redact_shapes(text: &str) -> String {
 }
 
 fn credential_at(rest: &[char]) -> Option<(usize, &'static str)> {
+    // Assent's own bearer tokens: `ast_` and 64 hex digits. Matched on the hex alone so that
+    // identifiers such as `ast_node_visitor_function` stay readable.
+    if let Some(after) = rest.strip_prefix(&['a', 's', 't', '_']) {
+        let hex = after.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        if hex >= 32 {
+            let tail = after.iter().take_while(|c| is_token_char(**c)).count();
+            return Some((4 + tail, "assent-token"));
+        }
+    }
     for (prefix, label) in PREFIXES {
         let p: Vec<char> = prefix.chars().collect();
         if let Some(after) = rest.strip_prefix(p.as_slice()) {
@@ -267,6 +276,15 @@ mod tests {
             redact_shapes("desk-abcdefghijklmnopqrstuvwxyz"),
             "desk-abcdefghijklmnopqrstuvwxyz"
         );
+    }
+
+    #[test]
+    fn redacts_assent_tokens_but_not_identifiers() {
+        let token = format!("ast_{}", "0123456789abcdef".repeat(4));
+        let out = redact_shapes(&format!("echo {token} | ast_node_visitor_function_name"));
+        assert!(!out.contains("0123456789abcdef0123"), "{out}");
+        assert!(out.contains("[REDACTED:assent-token]"), "{out}");
+        assert!(out.contains("ast_node_visitor_function_name"), "{out}");
     }
 
     #[test]

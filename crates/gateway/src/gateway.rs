@@ -18,6 +18,7 @@ mod grants;
 mod open;
 mod serve;
 mod summary;
+mod tokens;
 mod transition;
 mod views;
 mod wait;
@@ -32,6 +33,10 @@ pub use diff::{Before, DiffLine, FileDiff, Hunk, Op};
 pub use explain::{explain, Explanation, PathLens, PlainPaths};
 pub use open::{env_redactor, policy_source};
 pub use summary::summarize;
+pub use tokens::{
+    parse_ttl, AuthError, Identity, NewToken, Proof, TokenInfo, DEFAULT_TTL_MS, LOCAL_ADMIN,
+    MAX_TTL_MS, TOKEN_PREFIX,
+};
 pub use views::{GrantView, RequestSummary, RequestView, LIST_MAX};
 
 use crate::engine::Evaluation;

@@ -14,9 +14,10 @@ pub use assent_analyze::EnvMatcher;
 pub use audit::{AuditLog, AuditQuery, ExportFormat, VerifyView};
 pub use engine::{Engine, EngineError, Evaluation, Locations};
 pub use gateway::{
-    db_path, env_redactor, now_ms, policy_source, summarize, Gateway, GatewayError, GrantScope,
-    GrantView, Outcome, Pending, RequestSummary, RequestView, Requested, WaitEnd, EVENT_FIELDS,
-    LIST_MAX,
+    db_path, env_redactor, now_ms, parse_ttl, policy_source, summarize, AuthError, Gateway,
+    GatewayError, GrantScope, GrantView, Identity, NewToken, Outcome, Pending, Proof,
+    RequestSummary, RequestView, Requested, TokenInfo, WaitEnd, DEFAULT_TTL_MS, EVENT_FIELDS,
+    LIST_MAX, LOCAL_ADMIN, MAX_TTL_MS, TOKEN_PREFIX,
 };
 pub use gateway::{
     diff_files, files_to_source, ActivePolicy, ConfigError, PolicyDiff, PolicyFileDiff,

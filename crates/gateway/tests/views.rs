@@ -102,9 +102,13 @@ fn views_show_what_was_asked_and_what_happened() {
         assert_eq!(j["state"], "pending");
         assert_eq!(j["action"]["kind"], "shell");
 
-        gw.deny(p.request_id, "owner", "not now")
-            .await
-            .expect("denies");
+        gw.deny(
+            p.request_id,
+            &gw.local_identity().expect("owner"),
+            "not now",
+        )
+        .await
+        .expect("denies");
         let v = gw
             .request_view(p.request_id)
             .await
@@ -175,14 +179,20 @@ fn grants_and_file_changes_are_visible() {
         let cwd = dir.path().join("home/project").display().to_string();
         let npm = hook("Bash", json!({"command": "npm install left-pad"}), &cwd);
         let p = ask(&gw, &npm).await;
-        gw.approve(p.request_id, "owner", Some("fine"), Some(GrantScope::For(60_000)))
+        gw.approve(
+            p.request_id,
+            &gw.local_identity().expect("owner"),
+            Some("fine"),
+            Some(GrantScope::For(60_000)),
+        )
             .await
             .expect("approves with a grant");
         let grants = gw.grants(false).await.expect("grants");
         assert_eq!(grants.len(), 1);
         assert_eq!(grants[0].request_id, p.request_id);
         assert_eq!(grants[0].principal, "agent");
-        gw.revoke(grants[0].id, "owner").await.expect("revokes");
+        gw.revoke(grants[0].id, &gw.local_identity().expect("owner"))
+            .await.expect("revokes");
         assert!(gw.grants(false).await.expect("grants").is_empty());
         assert_eq!(gw.grants(true).await.expect("grants").len(), 1);
 

@@ -128,6 +128,26 @@ fn policy_from_row(r: &sqlx::sqlite::SqliteRow) -> PolicyVersionRow {
     }
 }
 
+/// A stored bearer token: its SHA-256, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub id: i64,
+    /// SHA-256 (hex) of the whole token string.
+    pub hash: String,
+    pub principal: String,
+    pub label: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub revoked_ms: Option<i64>,
+    /// Who minted it: a principal's name, or `local-admin`.
+    pub created_by: String,
+    /// The token its creator authenticated with, if any.
+    pub parent_token: Option<i64>,
+}
+
+const TOKEN_COLUMNS: &str =
+    "id, hash, principal, label, created_ms, expires_ms, revoked_ms, created_by, parent_token";
+
 /// Filters for [`Store::query_events`]; `None` matches everything.
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
@@ -425,6 +445,58 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The token with this SHA-256, whatever its state (the caller judges expiry/revocation).
+    pub async fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRow>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE hash = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(token_from_row))
+    }
+
+    pub async fn token(&self, id: i64) -> Result<Option<TokenRow>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(token_from_row))
+    }
+
+    /// Tokens in id order; without `include_inactive`, only unrevoked, unexpired ones.
+    pub async fn tokens(&self, include_inactive: bool, now_ms: i64) -> Result<Vec<TokenRow>> {
+        let rows = if include_inactive {
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens ORDER BY id");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&self.pool)
+                .await?
+        } else {
+            let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE revoked_ms IS NULL AND expires_ms > ? ORDER BY id");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(now_ms)
+                .fetch_all(&self.pool)
+                .await?
+        };
+        Ok(rows.into_iter().map(token_from_row).collect())
+    }
+}
+
+fn token_from_row(r: sqlx::sqlite::SqliteRow) -> TokenRow {
+    TokenRow {
+        id: r.get(0),
+        hash: r.get(1),
+        principal: r.get(2),
+        label: r.get(3),
+        created_ms: r.get(4),
+        expires_ms: r.get(5),
+        revoked_ms: r.get(6),
+        created_by: r.get(7),
+        parent_token: r.get(8),
+    }
+}
+
 fn is_busy(e: &sqlx::Error) -> bool {
     let text = e.to_string().to_ascii_lowercase();
     text.contains("locked") || text.contains("busy")
@@ -619,6 +691,48 @@ impl Tx {
             .execute(&mut *self.tx)
             .await?;
         Ok(Some(g))
+    }
+
+    /// Stores a new token (`row.id` and `row.revoked_ms` are ignored). Returns its id.
+    pub async fn insert_token(&mut self, row: &TokenRow) -> Result<i64> {
+        let r = sqlx::query("INSERT INTO tokens (hash, principal, label, created_ms, expires_ms, created_by, parent_token) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
+            .bind(&row.hash)
+            .bind(&row.principal)
+            .bind(&row.label)
+            .bind(row.created_ms)
+            .bind(row.expires_ms)
+            .bind(&row.created_by)
+            .bind(row.parent_token)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(r.get(0))
+    }
+
+    pub async fn token(&mut self, id: i64) -> Result<Option<TokenRow>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE id = ?");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(row.map(token_from_row))
+    }
+
+    /// Marks a token revoked; `Conflict` if it already was. `None` if there is no such token.
+    pub async fn revoke_token(&mut self, id: i64, now_ms: i64) -> Result<Option<TokenRow>> {
+        let Some(t) = self.token(id).await? else {
+            return Ok(None);
+        };
+        if t.revoked_ms.is_some() {
+            return Err(StoreError::Conflict(format!(
+                "token {id} is already revoked"
+            )));
+        }
+        sqlx::query("UPDATE tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL")
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Some(t))
     }
 
     /// The newest (active) policy version.

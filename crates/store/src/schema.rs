@@ -78,6 +78,24 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE policy_versions ADD COLUMN parent INTEGER;
     CREATE UNIQUE INDEX policy_versions_parent ON policy_versions(parent);
     "#,
+    // 4: bearer tokens. Only the SHA-256 of a token is kept; the token itself is shown once.
+    // `parent_token` is the token its creator authenticated with (none for the local
+    // administrator): a token minted with another never outlives it, and revoking the parent
+    // ends every token minted under it.
+    r#"
+    CREATE TABLE tokens (
+        id INTEGER PRIMARY KEY,
+        hash TEXT NOT NULL UNIQUE,
+        principal TEXT NOT NULL,
+        label TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL,
+        revoked_ms INTEGER,
+        created_by TEXT NOT NULL,
+        parent_token INTEGER REFERENCES tokens(id)
+    );
+    CREATE INDEX tokens_principal ON tokens(principal);
+    "#,
 ];
 
 pub(crate) async fn migrate(pool: &SqlitePool) -> Result<()> {

@@ -5,7 +5,7 @@ use crate::exit::Exit;
 use assent_core::approval::State;
 use assent_core::text;
 use assent_core::Kind;
-use assent_gateway::{now_ms, Gateway, GrantScope, Locations, RequestView};
+use assent_gateway::{now_ms, Gateway, GrantScope, Identity, Locations, RequestView};
 use serde_json::Value;
 use std::io::{BufRead, Write};
 
@@ -13,9 +13,8 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
     let rt = super::runtime()?;
     rt.block_on(async move {
         let gw = super::open(loc).await?;
-        let approver = |as_: Option<String>| {
-            as_.unwrap_or_else(|| gw.policy().settings.local.approver.clone())
-        };
+        let gw = &gw;
+        let approver = |as_: Option<String>| async move { identity(gw, as_.as_deref()).await };
         match cmd {
             Command::Pending(args) => {
                 let rows = gw.pending().await?;
@@ -68,13 +67,13 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
                     Some("session") => Some(GrantScope::Session),
                     Some(d) => Some(GrantScope::For(parse_duration_ms(d)?)),
                 };
-                let who = approver(as_);
+                let who = approver(as_).await?;
                 let step = gw.approve(id, &who, reason.as_deref(), scope).await?;
                 println!("request {id}: {}", describe(&step));
                 Ok(Exit::Ok)
             }
             Command::Deny { id, reason, as_ } => {
-                let who = approver(as_);
+                let who = approver(as_).await?;
                 gw.deny(id, &who, &reason).await?;
                 println!("request {id}: denied");
                 Ok(Exit::Ok)
@@ -109,15 +108,32 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
                 Ok(Exit::Ok)
             }
             Command::Revoke { grant, as_ } => {
-                let who = approver(as_);
+                let who = approver(as_).await?;
                 gw.revoke(grant, &who).await?;
                 println!("grant {grant}: revoked");
                 Ok(Exit::Ok)
             }
-            Command::Watch { as_ } => watch(&gw, &approver(as_)).await,
+            Command::Watch { as_ } => watch(gw, &approver(as_).await?).await,
             _ => anyhow::bail!("not an approver command"),
         }
     })
+}
+
+/// Who is acting: the principal of `ASSENT_TOKEN` when it is set, else the local
+/// administrator as `[local] approver`. `--as NAME` no longer chooses anyone: it must name the
+/// identity actually proven, and naming someone else is refused and audited.
+pub async fn identity(gw: &Gateway, claimed: Option<&str>) -> anyhow::Result<Identity> {
+    let proven = match std::env::var("ASSENT_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => gw
+            .authenticate(t.trim())
+            .await
+            .map_err(|e| anyhow::anyhow!("ASSENT_TOKEN: {e}"))?,
+        _ => gw.local_identity()?,
+    };
+    match claimed {
+        Some(name) if name != proven.name() => Err(gw.refuse_claim(name, &proven).await.into()),
+        _ => Ok(proven),
+    }
 }
 
 fn describe(step: &assent_core::approval::Outcome) -> String {
@@ -282,10 +298,13 @@ fn render(r: &RequestView) -> String {
     out
 }
 
-async fn watch(gw: &Gateway, who: &str) -> anyhow::Result<Exit> {
+async fn watch(gw: &Gateway, who: &Identity) -> anyhow::Result<Exit> {
     let stdin = std::io::stdin();
     let mut seen = std::collections::HashSet::new();
-    eprintln!("assent: watching for requests as `{who}` (Ctrl-C to stop)");
+    eprintln!(
+        "assent: watching for requests as `{}` (Ctrl-C to stop)",
+        who.name()
+    );
     loop {
         let rows = gw.pending().await?;
         for summary in rows {

@@ -8,6 +8,7 @@ mod hook;
 mod init;
 mod policy;
 mod serve;
+mod token;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -23,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Exec(args) => exec::run(&loc, args),
         Command::Audit { command } => audit::run(&loc, command),
         Command::Serve(args) => serve::run(&loc, args),
+        Command::Token { command } => token::run(&loc, command),
         other => approver::run(&loc, other),
     }
 }

@@ -32,8 +32,13 @@ async fn open(loc: &Locations) -> anyhow::Result<Gateway> {
         .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-fn who(gw: &Gateway, as_: Option<String>) -> String {
-    as_.unwrap_or_else(|| gw.policy().settings.local.approver.clone())
+/// Who is changing the policy: the proven identity (ASSENT_TOKEN's principal, else the local
+/// administrator as `[local] approver`); `--as` must name that identity.
+async fn who(gw: &Gateway, as_: Option<String>) -> anyhow::Result<String> {
+    Ok(super::approver::identity(gw, as_.as_deref())
+        .await?
+        .name()
+        .to_string())
 }
 
 /// What a refused change prints, and the exit code it gives.
@@ -105,7 +110,7 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
             rt.block_on(async {
                 let gw = open(loc).await?;
                 let expected = expected_version.unwrap_or(gw.policy().version as i64);
-                let by = who(&gw, as_);
+                let by = who(&gw, as_).await?;
                 match gw
                     .activate_policy(&files_of(&source), expected, &by, Via::Cli, note.as_deref())
                     .await
@@ -175,7 +180,7 @@ pub fn run(loc: &Locations, cmd: PolicyCommand) -> anyhow::Result<Exit> {
             rt.block_on(async {
                 let gw = open(loc).await?;
                 let expected = expected_version.unwrap_or(gw.policy().version as i64);
-                let by = who(&gw, as_);
+                let by = who(&gw, as_).await?;
                 match gw.rollback_policy(version, expected, &by).await {
                     Ok(v) => {
                         println!("restored version {version} as version {}", v.version);

@@ -1,50 +1,22 @@
 //! Approve, deny, expire and cancel: who may, and the transitions they drive.
 
-use super::events::{base_event, redactor_event};
 use super::*;
 use assent_core::approval::Outcome as Step;
 use assent_core::approval::State;
 use assent_core::Mode;
-use serde_json::json;
 
 impl Gateway {
-    fn principal(&self, name: &str) -> Result<assent_core::Principal, GatewayError> {
-        self.engine()
-            .policy
-            .directory
-            .get(name)
-            .cloned()
-            .ok_or_else(|| {
-                GatewayError::Refused(format!("unknown principal `{name}`; add it to assent.toml"))
-            })
-    }
-
-    async fn auth_failed(&self, id: i64, who: &str, why: &str) -> Result<(), GatewayError> {
-        let mut tx = self.store.begin().await?;
-        let mut e = base_event("auth.failed");
-        e.insert("request_id".into(), json!(id));
-        e.insert("approver".into(), json!(who));
-        e.insert("reason".into(), json!(why));
-        e.insert("decision".into(), json!("deny"));
-        tx.append(redactor_event(&self.redactor(), e)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
+    /// Counts `who`'s approval. `who` is a proven identity (a token, or the local
+    /// administrator), so quorum counts distinct proven principals, and the requester's whole
+    /// delegation chain is refused by the state machine.
     pub async fn approve(
         &self,
         id: i64,
-        approver: &str,
+        who: &Identity,
         reason: Option<&str>,
         grant: Option<GrantScope>,
     ) -> Result<Step, GatewayError> {
-        let who = match self.principal(approver) {
-            Ok(p) => p,
-            Err(e) => {
-                self.auth_failed(id, approver, &e.to_string()).await?;
-                return Err(e);
-            }
-        };
+        let approver = who.name();
         if grant.is_some() {
             // A grant lets later identical actions through without anyone: only where the
             // policy allows repeats (`once`/`session`) and one approver decides.
@@ -63,8 +35,8 @@ impl Gateway {
         self.transition(
             id,
             |a, facts, kind, now| {
-                let eligible = policy.may_approve(&who, &a.requirement().approvers, kind, facts);
-                a.approve(&who, eligible, now)
+                let eligible = policy.may_approve(who, &a.requirement().approvers, kind, facts);
+                a.approve(who, eligible, now)
             },
             "approve",
             Some(approver),
@@ -74,21 +46,15 @@ impl Gateway {
         .await
     }
 
-    pub async fn deny(&self, id: i64, approver: &str, reason: &str) -> Result<Step, GatewayError> {
-        let who = match self.principal(approver) {
-            Ok(p) => p,
-            Err(e) => {
-                self.auth_failed(id, approver, &e.to_string()).await?;
-                return Err(e);
-            }
-        };
+    pub async fn deny(&self, id: i64, who: &Identity, reason: &str) -> Result<Step, GatewayError> {
+        let approver = who.name();
         let engine = self.engine();
         let policy = &engine.policy;
         self.transition(
             id,
             |a, facts, kind, now| {
-                let eligible = policy.may_approve(&who, &a.requirement().approvers, kind, facts);
-                a.deny(&who, eligible, now)
+                let eligible = policy.may_approve(who, &a.requirement().approvers, kind, facts);
+                a.deny(who, eligible, now)
             },
             "deny",
             Some(approver),

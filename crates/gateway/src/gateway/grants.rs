@@ -5,7 +5,14 @@ use super::*;
 use serde_json::json;
 
 impl Gateway {
-    pub async fn revoke(&self, grant_id: i64, by: &str) -> Result<(), GatewayError> {
+    pub async fn revoke(&self, grant_id: i64, by: &Identity) -> Result<(), GatewayError> {
+        if by.is_agent() {
+            return Err(GatewayError::Refused(format!(
+                "`{}` is an agent; agents never revoke grants",
+                by.name()
+            )));
+        }
+        let by = by.name();
         let now = now_ms();
         let mut tx = self.store.begin().await?;
         let g = tx

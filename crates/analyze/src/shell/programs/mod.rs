@@ -303,7 +303,13 @@ impl Walker<'_> {
             || argv
                 .get(2)
                 .and_then(|a| a.lit.as_deref())
-                .is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()) || x.starts_with('-')));
+                .is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()) || x.starts_with('-')))
+            // Minting or revoking identities (`assent token create --principal owner`).
+            || (first_arg == "token"
+                && argv
+                    .get(2)
+                    .and_then(|a| a.lit.as_deref())
+                    .is_some_and(|x| matches!(x, "create" | "list" | "revoke")));
         // Only Assent's own binary is Assent (`npx serve`, `npm run serve` are not); a program
         // named by a path outside the system's directories could be a copy of it.
         let maybe_assent = is_assent || (name.contains('/') && !name.starts_with("/usr/"));

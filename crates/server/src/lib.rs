@@ -12,6 +12,7 @@
 //! token, or answer an error in any shape but problem+json.
 
 pub mod auth;
+pub mod console;
 pub mod extract;
 pub mod limits;
 pub mod openapi;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// Turns true when the server begins shutting down: long-polls and streams end then.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
+    /// Console sessions (cookie → token), in memory only.
+    pub console: Arc<console::Sessions>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             limits: Arc::new(limits),
             shutdown: rx,
             shutdown_tx: Arc::new(tx),
+            console: Arc::new(console::Sessions::new(false)),
         }
     }
 
@@ -83,6 +87,10 @@ pub fn app(state: AppState) -> Router {
         StatusCode::REQUEST_TIMEOUT,
         limits.request_timeout,
     ))
+    .merge(console::router().layer(TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        limits.request_timeout,
+    )))
     .fallback(problem::no_route)
     .layer(RequestBodyLimitLayer::new(limits.max_body))
     .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))

@@ -312,7 +312,14 @@ async fn console_in_a_real_browser() {
     let alice = w.token("alice");
     let _server = Proc(
         w.cmd()
-            .args(["serve", "--listen", &format!("127.0.0.1:{}", w.port)])
+            // No socket: the hooks below take the in-process path and write their requests
+            // straight into the database, which the console must notice by itself.
+            .args([
+                "serve",
+                "--no-socket",
+                "--listen",
+                &format!("127.0.0.1:{}", w.port),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -728,3 +728,91 @@ async fn policy_validate_activate_rollback_from_the_console() {
         .json();
     assert_eq!(a["events"][0]["principal"], "owner", "{a}");
 }
+
+#[tokio::test]
+async fn failed_logins_are_limited_per_address() {
+    let s = common::start().await;
+    let owner = token_for(&s, "owner").await;
+    // The default budget: a burst of 10 failures, then one every two seconds.
+    let mut limited = false;
+    for _ in 0..20 {
+        let r = send(
+            &s,
+            "POST",
+            "/console/api/login",
+            &[],
+            Some(&json!({"token": "ast_guess"})),
+        )
+        .await;
+        if r.status == 429 {
+            r.problem(429);
+            limited = true;
+            break;
+        }
+        r.problem(401);
+    }
+    assert!(limited, "guessing tokens at the login is not limited");
+    // While limited, even the right token waits: nothing is learnt from guessing faster.
+    send(
+        &s,
+        "POST",
+        "/console/api/login",
+        &[],
+        Some(&json!({"token": owner})),
+    )
+    .await
+    .problem(429);
+    // Every failure is in the audit log.
+    let events = s
+        .state
+        .gateway
+        .audit()
+        .query(&assent_gateway::AuditQuery {
+            event: Some("auth.failed".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    assert!(events.len() >= 10, "{} auth.failed events", events.len());
+}
+
+#[tokio::test]
+async fn a_cookie_planted_before_login_is_never_promoted() {
+    let s = common::start().await;
+    let owner = token_for(&s, "owner").await;
+    let first = login(&s, &owner, &[]).await;
+    // Logging in again with that cookie present gives a new session and ends the old one.
+    let second = login(&s, &owner, &[("Cookie", &first.cookie)]).await;
+    assert_ne!(first.cookie, second.cookie);
+    send(
+        &s,
+        "GET",
+        "/console/api/session",
+        &[("Cookie", &first.cookie)],
+        None,
+    )
+    .await
+    .problem(401);
+    let r = send(
+        &s,
+        "GET",
+        "/console/api/session",
+        &[("Cookie", &second.cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A value the server never issued is no session.
+    send(
+        &s,
+        "GET",
+        "/console/api/queue",
+        &[(
+            "Cookie",
+            "assent_session=0000000000000000000000000000000000000000000000000000000000000000",
+        )],
+        None,
+    )
+    .await
+    .problem(401);
+}

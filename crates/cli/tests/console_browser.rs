@@ -235,6 +235,27 @@ async fn gone(c: &Client, css: &str) {
     panic!("`{css}` is still on the page");
 }
 
+/// Every control has a name a screen reader can say (its label, `aria-label` or text), and the
+/// page has exactly one `h1`.
+async fn labelled(c: &Client, page: &str) {
+    let bad = c
+        .execute(
+            "const bad = [];
+             for (const e of document.querySelectorAll('input, select, textarea, button, a[href]')) {
+               if (e.type === 'hidden' || e.closest('[hidden]')) continue;
+               const label = e.id ? document.querySelector('label[for=\"' + CSS.escape(e.id) + '\"]') : null;
+               const name = e.getAttribute('aria-label') || (label && label.textContent) || e.textContent;
+               if (!name || !name.trim()) bad.push(e.outerHTML.slice(0, 120));
+             }
+             if (document.querySelectorAll('h1').length !== 1) bad.push('h1 count ' + document.querySelectorAll('h1').length);
+             return bad;",
+            vec![],
+        )
+        .await
+        .expect("script");
+    assert_eq!(bad, json!([]), "unlabelled controls on the {page} page");
+}
+
 async fn no_secret(c: &Client, secret: &str, page: &str) {
     let src = c.source().await.expect("page source");
     assert!(
@@ -413,6 +434,7 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     assert!(row.text().await.expect("row").contains("notes.txt"));
     find(c, ".countdown").await;
     w.shot(c, "queue").await;
+    labelled(c, "queue").await;
     no_secret(c, secret, "queue").await;
 
     // --- open it: the hidden character escaped and flagged, the diff, the account
@@ -448,6 +470,7 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     );
     no_secret(c, secret, "request").await;
     w.shot(c, "request").await;
+    labelled(c, "request").await;
 
     // --- approve: the hook is released with allow (this rule asks every time: no grant offered)
     let period = find(c, "#approve-for").await;
@@ -535,6 +558,7 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     c.goto(&w.url("/console/#/grants")).await.expect("grants");
     let revoke = find(c, "button.revoke").await;
     w.shot(c, "grants").await;
+    labelled(c, "grants").await;
     revoke.click().await.expect("revoke");
     c.accept_alert().await.expect("confirm the revocation");
     gone(c, "button.revoke").await;
@@ -549,6 +573,7 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     find_text(c, "#audit-table", "not on a Friday").await;
     no_secret(c, secret, "audit").await;
     w.shot(c, "audit").await;
+    labelled(c, "audit").await;
     find(c, "#verify").await.click().await.expect("verify");
     find_text(c, "#verify-result", "intact").await;
 
@@ -568,6 +593,7 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     find(c, "#policy-error").await;
     find_text(c, "#policy-errors", "default.cedar").await;
     w.shot(c, "policy").await;
+    labelled(c, "policy").await;
     // Activating it anyway is refused whole.
     find(c, "#activate").await.click().await.expect("activate");
     find_text(c, "#policy-error", "nothing changed").await;

@@ -125,6 +125,13 @@ pub struct ServeArgs {
     /// Do not open the Unix socket ASSENT_HOME/assent.sock.
     #[arg(long)]
     pub no_socket: bool,
+    /// Requests per second one principal may make (bursts of twice that).
+    #[arg(long, default_value_t = 200.0, value_name = "N")]
+    pub rate_principal: f64,
+    /// Requests per second one client address may make (bursts of twice that); the Unix
+    /// socket counts as one address.
+    #[arg(long, default_value_t = 500.0, value_name = "N")]
+    pub rate_address: f64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,6 +32,7 @@ pub use config::{
 pub use diff::{Before, DiffLine, FileDiff, Hunk, Op};
 pub use explain::{explain, Explanation, PathLens, PlainPaths};
 pub use open::{env_redactor, policy_source};
+pub use serve::{LiveAudit, WaitLook};
 pub use summary::summarize;
 pub use tokens::{
     parse_ttl, AuthError, Identity, NewToken, Proof, TokenInfo, DEFAULT_TTL_MS, LOCAL_ADMIN,

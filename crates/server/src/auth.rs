@@ -9,6 +9,7 @@ use crate::limits::limited;
 use crate::problem::Problem;
 use crate::AppState;
 use assent_core::Principal;
+use assent_gateway::Identity;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -21,24 +22,28 @@ use std::net::SocketAddr;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAddr(pub String);
 
-/// An authenticated caller.
+/// An authenticated caller: an identity the gateway proved from a bearer token.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    pub principal: Principal,
+    pub identity: Identity,
 }
 
 impl Caller {
+    pub fn principal(&self) -> &Principal {
+        self.identity.principal()
+    }
+
     pub fn name(&self) -> &str {
-        &self.principal.name
+        self.identity.name()
     }
 
     pub fn is_agent(&self) -> bool {
-        self.principal.is_agent()
+        self.principal().is_agent()
     }
 
-    /// Owners administer: tokens, principals, policy.
+    /// A person with an administering role (`owner`, `admin`): tokens, principals, policy.
     pub fn is_admin(&self) -> bool {
-        !self.is_agent() && self.principal.roles.iter().any(|r| r == "owner")
+        self.identity.is_admin()
     }
 
     /// Only people (never agents) see other principals' requests, grants and the audit log.
@@ -60,6 +65,21 @@ impl Caller {
             )));
         }
         Ok(())
+    }
+}
+
+/// A caller with an administering role, checked before the body is read: someone who may
+/// not use a route learns nothing about what it would accept.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Admin, Problem> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_admin(&format!("{} {}", parts.method, parts.uri.path()))?;
+        Ok(Admin(caller))
     }
 }
 
@@ -101,33 +121,26 @@ impl FromRequestParts<AppState> for Caller {
         if !state.rates.auth_failures.has(&addr) {
             return Err(limited("address after failed authentications", 2));
         }
-        let token = match bearer(parts) {
-            Ok(t) => t,
-            Err(p) => {
-                let _ = state.rates.auth_failures.take(&addr);
-                return Err(p);
-            }
+        // A missing or malformed header still goes to the gateway, which audits every
+        // failed authentication (the address budget above bounds how many).
+        let (token, shape) = match bearer(parts) {
+            Ok(t) => (t, None),
+            Err(p) => ("", Some(p)),
         };
-        let principal = match authenticate(state, token).await {
-            Ok(p) => p,
+        match state.gateway.authenticate(token).await {
+            Ok(identity) if shape.is_none() => {
+                if let Err(retry) = state.rates.principal.take(identity.name()) {
+                    return Err(limited("principal", retry));
+                }
+                Ok(Caller { identity })
+            }
+            Ok(_) => Err(shape.unwrap_or_else(|| Problem::unauthorized("no bearer token"))),
             Err(why) => {
                 let _ = state.rates.auth_failures.take(&addr);
-                return Err(Problem::unauthorized(why));
+                Err(shape.unwrap_or_else(|| Problem::unauthorized(why.to_string())))
             }
-        };
-        if let Err(retry) = state.rates.principal.take(&principal.name) {
-            return Err(limited("principal", retry));
         }
-        Ok(Caller { principal })
     }
-}
-
-// TEMPORARY SHIM until identity's `Gateway::authenticate(&self, bearer) -> Result<Principal,
-// AuthError>` is on main: no token is valid yet, so every authenticated route answers 401
-// (fail closed). Replace the body with the gateway call when it lands.
-async fn authenticate(state: &AppState, token: &str) -> Result<Principal, String> {
-    let _ = (&state.gateway, token);
-    Err("invalid or expired token".into())
 }
 
 /// Records where the connection comes from and applies the per-address rate limit, before

@@ -51,3 +51,53 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 fn query_problem(e: &QueryRejection) -> Problem {
     Problem::bad_request(e.body_text())
 }
+
+/// JSON parsed strictly (duplicate keys refused anywhere, as the adapters do: two parsers must
+/// never disagree on which of two `tool_name`s counts), then into `T`; with the same
+/// problem+json rejections as [`ApiJson`].
+pub struct StrictJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for StrictJson<T> {
+    type Rejection = Problem;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Problem> {
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json")
+                    || (v.starts_with("application/") && v.ends_with("+json"))
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Err(Problem::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "expected `Content-Type: application/json`",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                let status = e.status();
+                let slug = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    "too-large"
+                } else {
+                    "bad-request"
+                };
+                Problem::new(status, slug, e.body_text())
+            })?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| Problem::bad_request("the body is not UTF-8"))?;
+        let value = assent_adapters::parse_strict(text).map_err(|e| match e {
+            assent_adapters::AdaptError::Json(m) => Problem::bad_request(m),
+            other => Problem::unprocessable(other.to_string()),
+        })?;
+        serde_json::from_value(value)
+            .map(StrictJson)
+            .map_err(|e| Problem::unprocessable(e.to_string()))
+    }
+}

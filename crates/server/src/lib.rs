@@ -12,8 +12,8 @@
 //! token, or answer an error in any shape but problem+json.
 
 pub mod auth;
-pub mod console;
 pub mod extract;
+pub mod hub;
 pub mod limits;
 pub mod openapi;
 pub mod problem;
@@ -22,6 +22,7 @@ pub mod routes;
 use assent_gateway::Gateway;
 use axum::http::StatusCode;
 use axum::Router;
+use hub::Hub;
 use limits::{Limits, RateLimits};
 use std::future::Future;
 use std::net::SocketAddr;
@@ -40,11 +41,11 @@ pub struct AppState {
     pub gateway: Arc<Gateway>,
     pub limits: Arc<Limits>,
     pub rates: Arc<RateLimits>,
+    /// Waiters by request and the live event stream.
+    pub hub: Arc<Hub>,
     /// Turns true when the server begins shutting down: long-polls and streams end then.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
-    /// Console sessions (cookie → token), in memory only.
-    pub console: Arc<console::Sessions>,
 }
 
 impl AppState {
@@ -52,16 +53,31 @@ impl AppState {
         AppState::with_limits(gateway, Limits::default())
     }
 
+    /// The state, and (inside a Tokio runtime) the background tasks: the audit tail that
+    /// wakes waiters and feeds live pages, the sweeper that applies due timeouts, and the
+    /// watcher of the policy files (a valid edit is in force within a second, an invalid
+    /// one is refused whole and audited). All end when the server shuts down.
     pub fn with_limits(gateway: Arc<Gateway>, limits: Limits) -> AppState {
         let (tx, rx) = watch::channel(false);
-        AppState {
+        let state = AppState {
             gateway,
             rates: Arc::new(RateLimits::new(&limits)),
             limits: Arc::new(limits),
+            hub: Hub::new(),
             shutdown: rx,
             shutdown_tx: Arc::new(tx),
-            console: Arc::new(console::Sessions::new(false)),
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(
+                state
+                    .hub
+                    .clone()
+                    .tail(state.gateway.clone(), state.shutdown.clone()),
+            );
+            rt.spawn(sweep(state.clone()));
+            rt.spawn(watch_policy(state.clone()));
         }
+        state
     }
 
     /// Tells long-polls and streams to end (the server is going away).
@@ -70,36 +86,81 @@ impl AppState {
     }
 }
 
-/// Every route with a time limit, registered with its OpenAPI entry. Add a line per route
-/// (or `.merge(routes::<area>::router())`) here.
-pub fn api() -> OpenApiRouter<AppState> {
+/// Watches the policy files until shutdown.
+async fn watch_policy(state: AppState) {
+    let mut stop = state.shutdown.clone();
+    tokio::select! {
+        _ = state.gateway.watch_policy(assent_gateway::WATCH_PERIOD) => {}
+        _ = stop.wait_for(|s| *s) => {}
+    }
+}
+
+/// Applies due timeouts to requests nobody waits on (a waiter applies its own request's at
+/// its deadline); the audit tail then wakes whoever follows them.
+async fn sweep(state: AppState) {
+    let mut stop = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(SWEEP_PERIOD) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        match state.gateway.expire_due().await {
+            Ok(n) if n > 0 => state.hub.poke(),
+            Ok(_) => {}
+            Err(e) => eprintln!("assent serve: applying timeouts: {e}"),
+        }
+    }
+}
+
+/// How often [`sweep`] runs.
+const SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Every route with the ordinary time limit, each registered with its OpenAPI entry
+/// (`utoipa_axum::routes!`). Add a line per area here.
+pub fn timed_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(routes::meta::healthz))
         .routes(routes!(openapi::openapi_json))
+        .merge(routes::requests::router())
+        .merge(routes::grants::router())
+        .merge(routes::audit::router())
+        .merge(routes::identity::router())
         .merge(routes::policy::router())
+}
+
+/// Long-polls and event streams: each has its own limit (the caller's timeout capped by
+/// `Limits::max_wait`, `Limits::max_stream`) instead of the ordinary one.
+pub fn streaming_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(routes::requests::long_router())
+        .merge(routes::live::long_router())
+}
+
+/// Every documented route: what `/v1/openapi.json` describes.
+pub fn api() -> OpenApiRouter<AppState> {
+    timed_routes().merge(streaming_routes())
 }
 
 /// The whole application: the API, problem+json for every error, and the limits.
 pub fn app(state: AppState) -> Router {
-    let (api, _doc) = api().split_for_parts();
+    let (timed, _) = timed_routes().split_for_parts();
+    let (streaming, _) = streaming_routes().split_for_parts();
     let limits = state.limits.clone();
-    api.layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        limits.request_timeout,
-    ))
-    .merge(console::router().layer(TimeoutLayer::with_status_code(
-        StatusCode::REQUEST_TIMEOUT,
-        limits.request_timeout,
-    )))
-    .fallback(problem::no_route)
-    .layer(RequestBodyLimitLayer::new(limits.max_body))
-    .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
-    .layer(axum::middleware::from_fn_with_state(
-        state.clone(),
-        auth::address_limit,
-    ))
-    .layer(axum::middleware::from_fn(problem::ensure_problem_json))
-    .with_state(state)
+    timed
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        ))
+        .merge(streaming)
+        .fallback(problem::no_route)
+        .layer(RequestBodyLimitLayer::new(limits.max_body))
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::address_limit,
+        ))
+        .layer(axum::middleware::from_fn(problem::ensure_problem_json))
+        .with_state(state)
 }
 
 /// Where to listen.

@@ -34,13 +34,21 @@ pub fn run(loc: &Locations, args: ServeArgs) -> anyhow::Result<Exit> {
             );
         }
     }
+    for (flag, n) in [
+        ("--rate-principal", args.rate_principal),
+        ("--rate-address", args.rate_address),
+    ] {
+        if !(n.is_finite() && n > 0.0) {
+            anyhow::bail!("{flag} must be a positive number of requests per second");
+        }
+    }
     let socket = (!args.no_socket).then(|| loc.assent_home.join("assent.sock"));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
         // Files that do not load leave the last good version serving (the refusal is audited
-        // and shown by GET /v1/policy); the watcher puts valid edits in force within a second.
+        // and shown by GET /v1/policy); the server's watcher puts valid edits in force within a second.
         let gateway = Arc::new(
             Gateway::open_serving(loc, args.policy.as_deref())
                 .await
@@ -53,19 +61,22 @@ pub fn run(loc: &Locations, args: ServeArgs) -> anyhow::Result<Exit> {
                 r.error
             );
         }
-        let watcher = tokio::spawn({
-            let gw = Arc::clone(&gateway);
-            async move { gw.watch_policy(assent_gateway::WATCH_PERIOD).await }
-        });
-        let state = assent_server::AppState::new(gateway);
-        let served = assent_server::serve(
+        let rate = |n: f64| assent_server::limits::Rate {
+            per_second: n,
+            burst: n * 2.0,
+        };
+        let limits = assent_server::limits::Limits {
+            principal_rate: rate(args.rate_principal),
+            address_rate: rate(args.rate_address),
+            ..Default::default()
+        };
+        let state = assent_server::AppState::with_limits(gateway, limits);
+        assent_server::serve(
             state,
             assent_server::Listen { tcp, socket },
             assent_server::shutdown_signal(),
         )
-        .await;
-        watcher.abort();
-        served?;
+        .await?;
         Ok(Exit::Ok)
     })
 }

@@ -56,7 +56,7 @@ impl Gateway {
         }
     }
 
-    async fn last_reason(&self, id: i64) -> String {
+    pub(super) async fn last_reason(&self, id: i64) -> String {
         match self.store.request(id).await {
             Ok(Some(r)) => r
                 .body
@@ -69,7 +69,7 @@ impl Gateway {
     }
 
     /// Spends the single-use token bound to the request's digest.
-    async fn redeem(&self, pending: &Pending) -> Result<WaitEnd, GatewayError> {
+    pub(super) async fn redeem(&self, pending: &Pending) -> Result<WaitEnd, GatewayError> {
         let mut tx = self.store.begin().await?;
         let row = tx
             .request(pending.request_id)

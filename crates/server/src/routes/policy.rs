@@ -6,8 +6,8 @@
 //! problem (file, line, column). The gateway writes the files, records and audits the version
 //! in one transaction, and swaps it in for decisions that start afterwards.
 
-use crate::auth::Caller;
-use crate::extract::{ApiJson, ApiQuery};
+use crate::auth::Admin;
+use crate::extract::{ApiQuery, StrictJson};
 use crate::problem::{Problem, CONTENT_TYPE};
 use crate::AppState;
 use assent_gateway::{ConfigError, PolicyFiles, Via};
@@ -133,11 +133,7 @@ fn config_problem(e: ConfigError) -> Response {
         (status = 403, body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn get_policy(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Response, Problem> {
-    caller.require_admin("reading the policy")?;
+pub async fn get_policy(State(state): State<AppState>, _: Admin) -> Result<Response, Problem> {
     Ok(match state.gateway.active_policy().await {
         Ok(a) => Json(a).into_response(),
         Err(e) => Problem::internal("reading the policy", &e).into_response(),
@@ -159,10 +155,9 @@ pub async fn get_policy(
 )]
 pub async fn validate(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<ValidateBody>,
+    _: Admin,
+    StrictJson(body): StrictJson<ValidateBody>,
 ) -> Result<Response, Problem> {
-    caller.require_admin("validating a policy")?;
     Ok(Json(state.gateway.validate_policy(&body.files)).into_response())
 }
 
@@ -183,10 +178,9 @@ pub async fn validate(
 )]
 pub async fn put_policy(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<ActivateBody>,
+    Admin(caller): Admin,
+    StrictJson(body): StrictJson<ActivateBody>,
 ) -> Result<Response, Problem> {
-    caller.require_admin("changing the policy")?;
     Ok(
         match state
             .gateway
@@ -216,8 +210,7 @@ pub async fn put_policy(
         (status = 403, description = "Not an owner", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn versions(State(state): State<AppState>, caller: Caller) -> Result<Response, Problem> {
-    caller.require_admin("reading the policy history")?;
+pub async fn versions(State(state): State<AppState>, _: Admin) -> Result<Response, Problem> {
     Ok(match state.gateway.policy_history().await {
         Ok(v) => Json(json!({
             "active": state.gateway.policy().version,
@@ -243,10 +236,9 @@ pub async fn versions(State(state): State<AppState>, caller: Caller) -> Result<R
 )]
 pub async fn version(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     Path(version): Path<i64>,
 ) -> Result<Response, Problem> {
-    caller.require_admin("reading the policy history")?;
     Ok(match state.gateway.policy_files(version).await {
         Ok(files) => Json(json!({"version": version, "files": files})).into_response(),
         Err(e) => config_problem(e),
@@ -269,10 +261,9 @@ pub async fn version(
 )]
 pub async fn diff(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Admin,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Response, Problem> {
-    caller.require_admin("reading the policy history")?;
     let to = q.to.unwrap_or(state.gateway.policy().version as i64);
     Ok(match state.gateway.policy_diff(q.from, to).await {
         Ok(d) => Json(d).into_response(),
@@ -298,10 +289,9 @@ pub async fn diff(
 )]
 pub async fn rollback(
     State(state): State<AppState>,
-    caller: Caller,
-    ApiJson(body): ApiJson<RollbackBody>,
+    Admin(caller): Admin,
+    StrictJson(body): StrictJson<RollbackBody>,
 ) -> Result<Response, Problem> {
-    caller.require_admin("rolling the policy back")?;
     Ok(
         match state
             .gateway

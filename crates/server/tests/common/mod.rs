@@ -75,7 +75,7 @@ pub async fn start_with(limits: Limits) -> Server {
     for f in ["team.cedar", "assent.toml"] {
         std::fs::copy(fixture("team").join(f), policy.join(f)).expect("fixture");
     }
-    let gw = Gateway::open(&loc, Some(&policy))
+    let gw = Gateway::open_serving(&loc, Some(&policy))
         .await
         .expect("gateway opens");
     let state = AppState::with_limits(Arc::new(gw), limits);
@@ -132,6 +132,31 @@ impl Resp {
 }
 
 impl Server {
+    /// A fresh bearer token for `principal`, minted by the local administrator.
+    pub async fn token(&self, principal: &str) -> String {
+        self.token_for(principal, None).await
+    }
+
+    pub async fn token_for(&self, principal: &str, ttl_ms: Option<i64>) -> String {
+        self.token_with_id(principal, ttl_ms).await.1
+    }
+
+    pub async fn token_with_id(&self, principal: &str, ttl_ms: Option<i64>) -> (i64, String) {
+        let gw = &self.state.gateway;
+        let admin = gw.local_identity().expect("local admin");
+        let t = gw
+            .create_token(&admin, principal, ttl_ms, "test")
+            .await
+            .expect("token");
+        (t.id, t.token)
+    }
+
+    pub async fn revoke_token(&self, id: i64) {
+        let gw = &self.state.gateway;
+        let admin = gw.local_identity().expect("local admin");
+        gw.revoke_token(&admin, id).await.expect("revoke");
+    }
+
     /// The OpenAPI document's operations: (method, path with `{…}` filled in, needs a token).
     pub async fn operations(&self) -> Vec<(String, String, bool)> {
         let doc = self.get("/v1/openapi.json", None).await.json();
@@ -151,6 +176,25 @@ impl Server {
             }
         }
         out
+    }
+
+    /// Decides `body` as the holder of `token`; returns the answer.
+    pub async fn decide(&self, token: &str, body: serde_json::Value) -> serde_json::Value {
+        let r = self.post("/v1/decide", Some(token), &body).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    }
+
+    /// A shell command that the default policy asks an owner about.
+    pub async fn ask_shell(&self, token: &str, cmd: &str) -> serde_json::Value {
+        let a = self
+            .decide(
+                token,
+                serde_json::json!({"action": {"tool": "Bash", "kind": "shell", "input": {"command": cmd}, "cwd": "/tmp/project", "session": "s1"}}),
+            )
+            .await;
+        assert_eq!(a["decision"], "ask", "{a}");
+        a
     }
 
     pub async fn send(

@@ -12,6 +12,7 @@
 //! token, or answer an error in any shape but problem+json.
 
 pub mod auth;
+pub mod console;
 pub mod extract;
 pub mod hub;
 pub mod limits;
@@ -46,6 +47,8 @@ pub struct AppState {
     /// Turns true when the server begins shutting down: long-polls and streams end then.
     pub shutdown: watch::Receiver<bool>,
     shutdown_tx: Arc<watch::Sender<bool>>,
+    /// Console sessions (cookie → token), in memory only.
+    pub console: Arc<console::Sessions>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             hub: Hub::new(),
             shutdown: rx,
             shutdown_tx: Arc::new(tx),
+            console: Arc::new(console::Sessions::new(false)),
         };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(
@@ -151,6 +155,10 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        .merge(console::router().layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.request_timeout,
+        )))
         .merge(streaming)
         .fallback(problem::no_route)
         .layer(RequestBodyLimitLayer::new(limits.max_body))

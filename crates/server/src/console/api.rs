@@ -452,15 +452,28 @@ pub async fn export(
     let q = audit_query(&p, limit)?;
     // The export writes through `&mut dyn Write`, which a Send future cannot hold across an
     // await: it runs on a blocking thread of its own.
+    // The download is built whole before it is sent, so a failure is an error answer and
+    // never a silently cut file; past EXPORT_MAX the filters must narrow it (or the CLI's
+    // `assent audit export`, which streams to a file, does it).
     let log = state.gateway.audit();
     let rt = tokio::runtime::Handle::current();
     let out = tokio::task::spawn_blocking(move || {
-        let mut out = Vec::new();
-        rt.block_on(log.export(&q, format, &mut out)).map(|()| out)
+        let mut out = Capped(Vec::new());
+        rt.block_on(log.export(&q, format, &mut out)).map(|()| out.0)
     })
     .await
     .map_err(|e| Problem::internal("exporting the audit log", &e))?
-    .map_err(|e| gateway_problem("exporting the audit log", e))?;
+    .map_err(|e| match e {
+        GatewayError::Io(why) if why.contains(TOO_BIG) => Problem::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            format!(
+                "the export is larger than {} MiB: narrow the filters, or use `assent audit export`",
+                EXPORT_MAX >> 20
+            ),
+        ),
+        e => gateway_problem("exporting the audit log", e),
+    })?;
     let mut res = out.into_response();
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
@@ -469,6 +482,27 @@ pub async fn export(
     }
     no_store(&mut res);
     Ok(res)
+}
+
+/// Largest export the console builds.
+const EXPORT_MAX: usize = 256 << 20;
+const TOO_BIG: &str = "export too large";
+
+/// A buffer that refuses to grow past [`EXPORT_MAX`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.0.len().saturating_add(b.len()) > EXPORT_MAX {
+            return Err(std::io::Error::other(TOO_BIG));
+        }
+        self.0.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// `GET /console/api/audit/verify`: the whole chain checked.
@@ -623,6 +657,16 @@ mod tests {
         ] {
             assert!(period_ms(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn exports_stop_at_the_cap() {
+        use std::io::Write;
+        let mut c = Capped(Vec::new());
+        assert!(c.write_all(&vec![b'x'; EXPORT_MAX]).is_ok());
+        let e = c.write_all(b"y").expect_err("over the cap");
+        assert!(e.to_string().contains(TOO_BIG));
+        assert_eq!(c.0.len(), EXPORT_MAX);
     }
 
     #[test]

@@ -92,11 +92,16 @@ async fn pending(s: &Server, tool: &str, input: Value) -> i64 {
     std::fs::create_dir_all(&ws).expect("ws");
     let hook = json!({"hook_event_name": "PreToolUse", "session_id": "s", "cwd": ws.display().to_string(),
         "tool_name": tool, "tool_input": input});
-    let adapted = assent_adapters::from_json_line(&hook.to_string()).expect("adapts");
+    pending_as(s, "agent", &hook).await
+}
+
+/// A request by `principal` for `action` (canonical or hook shape); answers its id.
+async fn pending_as(s: &Server, principal: &str, action: &Value) -> i64 {
+    let adapted = assent_adapters::from_json_line(&action.to_string()).expect("adapts");
     let requested = s
         .state
         .gateway
-        .decide(&adapted, "agent")
+        .decide(&adapted, principal)
         .await
         .expect("decide");
     match requested.outcome {
@@ -815,4 +820,61 @@ async fn a_cookie_planted_before_login_is_never_promoted() {
     )
     .await
     .problem(401);
+}
+
+#[tokio::test]
+async fn the_request_page_shows_the_chain_and_a_quorum_counting_people() {
+    let s = common::start().await;
+    let owner = console(&s, "owner").await;
+    let owner_again = console(&s, "owner").await;
+    let owner2 = console(&s, "owner2").await;
+    // A subagent's request names its whole delegation chain.
+    let sub = pending_as(
+        &s,
+        "helper",
+        &json!({"tool": "Bash", "kind": "shell", "input": {"command": "rm -rf build"}}),
+    )
+    .await;
+    let v = owner
+        .get(&format!("/console/api/requests/{sub}"))
+        .await
+        .json();
+    assert_eq!(v["principal"], "helper");
+    assert_eq!(v["chain"], json!(["helper", "agent"]), "{v}");
+    // Payments need two distinct owners: one person logged in twice is still one.
+    let pay = pending_as(
+        &s,
+        "agent",
+        &json!({"tool": "pay", "kind": "payment", "input": {"amount": 10, "currency": "EUR", "payee": "acme"}}),
+    )
+    .await;
+    let path = format!("/console/api/requests/{pay}/approve");
+    let first = owner.post(&path, &json!({})).await.json();
+    assert_eq!(first["outcome"], "counted", "{first}");
+    assert_eq!(
+        (first["have"].as_u64(), first["need"].as_u64()),
+        (Some(1), Some(2))
+    );
+    owner_again.post(&path, &json!({})).await.problem(409);
+    let v = owner
+        .get(&format!("/console/api/requests/{pay}"))
+        .await
+        .json();
+    assert_eq!(v["state"], "pending");
+    assert_eq!(v["approvals"], json!(["owner"]));
+    assert_eq!(v["requirement"]["quorum"], 2);
+    let q = owner.get("/console/api/queue").await.json();
+    let row = q["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == pay)
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (row["approvals"].clone(), row["quorum"].clone()),
+        (json!(["owner"]), json!(2))
+    );
+    let second = owner2.post(&path, &json!({})).await.json();
+    assert_eq!(second["outcome"], "approved", "{second}");
 }

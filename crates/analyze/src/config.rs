@@ -296,9 +296,9 @@ pub(crate) struct Compiled {
     /// `home` with symlinks resolved, computed once.
     pub home_resolved: PathBuf,
     pub workspace_roots: Vec<PathBuf>,
-    pub secrets: GlobSet,
-    pub secret_exceptions: GlobSet,
-    pub guards: GlobSet,
+    pub secrets: FoldSet,
+    pub secret_exceptions: FoldSet,
+    pub guards: FoldSet,
     /// Directory names that hold guard files anywhere (`.claude`): removing one is tampering.
     pub guard_dir_names: Vec<String>,
     /// Literal prefixes of guard patterns: deleting or moving an ancestor of one is tampering.
@@ -327,23 +327,97 @@ pub(crate) fn expand_tilde(p: &str, home: &Path) -> String {
     }
 }
 
-fn globset(
-    patterns: &[String],
-    home: &Path,
-    case_insensitive: bool,
-) -> Result<GlobSet, ConfigError> {
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        let expanded = expand_tilde(p, home);
-        let g = GlobBuilder::new(&expanded)
-            .literal_separator(true)
-            .case_insensitive(case_insensitive)
-            .build()
-            .map_err(|e| ConfigError::BadPattern(p.clone(), e.to_string()))?;
-        b.add(g);
+/// A set of path globs matched ASCII-case-insensitively, compiled on first use.
+///
+/// Why not globset's own `case_insensitive`: it turns every glob into a `(?i)` regex, so
+/// ~200 secret patterns became one large regex set compiled before the first decision (most
+/// of a cold `assent check`). globset's `(?i)` is ASCII-only (its regexes are `(?-u)`), so
+/// folding the pattern and the candidate to ASCII lower case matches exactly the same paths
+/// and lets globset use its fast strategies (extension and basename tables, literals) for
+/// nearly all of them. Patterns with a character class (`[A-Z]`), where folding the pattern
+/// text could change its meaning, keep globset's own case-insensitive matching.
+///
+/// Each pattern is parsed when the set is made (a bad pattern is a configuration error, as
+/// before); the set itself is compiled the first time a path is matched, so an action that
+/// never names a path pays nothing for it.
+#[derive(Clone)]
+pub(crate) struct FoldSet {
+    folded: Vec<globset::Glob>,
+    classes: Vec<globset::Glob>,
+    compiled: std::sync::Arc<std::sync::OnceLock<Option<(GlobSet, GlobSet)>>>,
+}
+
+impl std::fmt::Debug for FoldSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FoldSet")
+            .field("folded", &self.folded.len())
+            .field("classes", &self.classes.len())
+            .finish()
     }
-    b.build()
-        .map_err(|e| ConfigError::BadPattern("<set>".into(), e.to_string()))
+}
+
+impl FoldSet {
+    fn new(patterns: &[String], home: &Path) -> Result<FoldSet, ConfigError> {
+        let mut folded = Vec::new();
+        let mut classes = Vec::new();
+        for p in patterns {
+            let expanded = expand_tilde(p, home);
+            let has_class = expanded.contains('[');
+            let text = if has_class {
+                expanded
+            } else {
+                expanded.to_ascii_lowercase()
+            };
+            let g = GlobBuilder::new(&text)
+                .literal_separator(true)
+                .case_insensitive(has_class)
+                .build()
+                .map_err(|e| ConfigError::BadPattern(p.clone(), e.to_string()))?;
+            if has_class {
+                classes.push(g);
+            } else {
+                folded.push(g);
+            }
+        }
+        Ok(FoldSet {
+            folded,
+            classes,
+            compiled: Default::default(),
+        })
+    }
+
+    fn sets(&self) -> Option<&(GlobSet, GlobSet)> {
+        self.compiled
+            .get_or_init(|| {
+                let build = |globs: &[globset::Glob]| {
+                    let mut b = GlobSetBuilder::new();
+                    for g in globs {
+                        b.add(g.clone());
+                    }
+                    b.build().ok()
+                };
+                Some((build(&self.folded)?, build(&self.classes)?))
+            })
+            .as_ref()
+    }
+
+    /// Whether `path` matches any pattern, ignoring ASCII case. A set that cannot be compiled
+    /// (globset's size limits) matches everything: every path is then a secret or a guard
+    /// path, which asks or denies, never allows.
+    pub fn is_match(&self, path: impl AsRef<Path>) -> bool {
+        let Some((folded, classes)) = self.sets() else {
+            return true;
+        };
+        let bytes = path
+            .as_ref()
+            .as_os_str()
+            .as_encoded_bytes()
+            .to_ascii_lowercase();
+        // ASCII lower-casing keeps every other byte as it was: still the same kind of path.
+        let lower =
+            PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(bytes));
+        folded.is_match(&lower) || classes.is_match(&lower)
+    }
 }
 
 /// The part of a pattern before its first wildcard, as a directory.
@@ -373,9 +447,9 @@ impl Compiled {
                 .map(|r| PathBuf::from(expand_tilde(&r.display().to_string(), &cfg.home)))
                 .collect(),
             // Secrets match case-insensitively: `.ENV` is `.env` on macOS's default file system.
-            secrets: globset(&cfg.secret_patterns, &cfg.home, true)?,
-            secret_exceptions: globset(&cfg.secret_exceptions, &cfg.home, true)?,
-            guards: globset(&cfg.guard_paths, &cfg.home, true)?,
+            secrets: FoldSet::new(&cfg.secret_patterns, &cfg.home)?,
+            secret_exceptions: FoldSet::new(&cfg.secret_exceptions, &cfg.home)?,
+            guards: FoldSet::new(&cfg.guard_paths, &cfg.home)?,
             guard_dir_names: cfg
                 .guard_paths
                 .iter()

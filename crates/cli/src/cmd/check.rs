@@ -12,54 +12,106 @@ use std::io::{BufRead, Write};
 const MAX_LINE: usize = 2 * 1024 * 1024;
 
 pub fn run(loc: &Locations, args: CheckArgs) -> anyhow::Result<Exit> {
-    let source = match &args.policy {
-        Some(p) => match assent_gateway::files::load(p).map_err(|e| anyhow::anyhow!(e)) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("assent: {e:#}");
-                return Ok(Exit::Policy);
-            }
-        },
-        None => PolicySource::default_policy(),
-    };
-    let policy = match Policy::load(source, 1) {
-        Ok(p) => p,
-        Err(e) => {
-            eprint!("assent: {e}");
-            return Ok(Exit::Policy);
-        }
-    };
-    let mut loc = loc.clone();
-    if let Some(p) = &args.policy {
-        loc.extra_guards
-            .push(std::fs::canonicalize(p).unwrap_or_else(|_| p.clone()));
-    }
-    let principal = args
-        .principal
-        .clone()
-        .unwrap_or_else(|| policy.settings.local.agent.clone());
-    let engine = match Engine::new(policy, &loc) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("assent: {e}");
-            return Ok(Exit::Policy);
-        }
-    };
     if !args.worker {
-        // The engine above only proved that the policy loads; the lines go to workers.
-        drop(engine);
-        return supervise(&loc, &args);
+        // The supervisor decides nothing: it only proves that a policy given on the command
+        // line loads (schema-strict), so that a broken one is reported before any line is
+        // read. The shipped default is validated by the test suite (the corpus tests load it
+        // strictly), so checking it again here would be pure start-up cost.
+        if let Some(p) = &args.policy {
+            if let Err(code) = load_engine(loc, &args, p, true) {
+                return Ok(code);
+            }
+        }
+        return supervise(loc, &args);
     }
+    let (engine, principal) = match &args.policy {
+        // Validated by the supervisor that started this worker: only the parse is repeated.
+        // Were the files changed in between, an ill-typed rule could only produce evaluation
+        // errors, and those deny.
+        Some(p) => match load_engine(loc, &args, p, false) {
+            Ok(e) => e,
+            Err(code) => return Ok(code),
+        },
+        None => {
+            let policy = match Policy::load_validated(PolicySource::default_policy(), 1) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprint!("assent: {e}");
+                    return Ok(Exit::Policy);
+                }
+            };
+            let principal = args
+                .principal
+                .clone()
+                .unwrap_or_else(|| policy.settings.local.agent.clone());
+            match Engine::new(policy, loc) {
+                Ok(e) => (e, principal),
+                Err(e) => {
+                    eprintln!("assent: {e}");
+                    return Ok(Exit::Policy);
+                }
+            }
+        }
+    };
     // Analysis runs on a thread with a large stack: the analyser bounds its own nesting, and
     // the room left over turns a deep-but-bounded input into an answer instead of an abort
     // that would lose every later line.
     let worker = std::thread::Builder::new()
         .name("assent-check".into())
         .stack_size(ANALYSIS_STACK)
-        .spawn(move || answer_lines(&engine, &principal, args.explain))?;
+        .spawn(move || {
+            let result = answer_lines(&engine, &principal, args.explain);
+            // The process ends right after: tearing down the policy and the compiled path
+            // sets would only cost time.
+            std::mem::forget(engine);
+            result
+        })?;
     match worker.join() {
         Ok(result) => result.map(|()| Exit::Ok),
         Err(_) => Err(anyhow::anyhow!("internal error outside line analysis")),
+    }
+}
+
+/// The engine for the policy at `path` (its directory also becomes a guard path), and the
+/// principal lines come from; every problem is printed and turned into the exit code.
+fn load_engine(
+    loc: &Locations,
+    args: &CheckArgs,
+    path: &std::path::Path,
+    validate: bool,
+) -> Result<(Engine, String), Exit> {
+    let source = match assent_gateway::files::load(path) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("assent: {e:#}");
+            return Err(Exit::Policy);
+        }
+    };
+    let loaded = if validate {
+        Policy::load(source, 1)
+    } else {
+        Policy::load_validated(source, 1)
+    };
+    let policy = match loaded {
+        Ok(p) => p,
+        Err(e) => {
+            eprint!("assent: {e}");
+            return Err(Exit::Policy);
+        }
+    };
+    let mut loc = loc.clone();
+    loc.extra_guards
+        .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
+    let principal = args
+        .principal
+        .clone()
+        .unwrap_or_else(|| policy.settings.local.agent.clone());
+    match Engine::new(policy, &loc) {
+        Ok(e) => Ok((e, principal)),
+        Err(e) => {
+            eprintln!("assent: {e}");
+            Err(Exit::Policy)
+        }
     }
 }
 

@@ -12,6 +12,13 @@ use cedar_policy::{
 use std::collections::HashMap;
 use std::str::FromStr;
 
+/// The value of annotation `@key` on `p`. Not `Policy::annotation`: that parses `key` as a
+/// Cedar identifier with the full policy grammar (its own lexer, built on first use) on
+/// every call, which made reading ~10 annotations of each rule a visible part of loading.
+fn ann<'a>(p: &'a cedar_policy::Policy, key: &str) -> Option<&'a str> {
+    p.annotations().find(|(k, _)| *k == key).map(|(_, v)| v)
+}
+
 fn annotation<T: FromStr<Err = String>>(
     p: &cedar_policy::Policy,
     key: &str,
@@ -19,7 +26,7 @@ fn annotation<T: FromStr<Err = String>>(
     file: &str,
     line: Option<usize>,
 ) -> Option<T> {
-    let v = p.annotation(key)?;
+    let v = ann(p, key)?;
     match v.parse::<T>() {
         Ok(x) => Some(x),
         Err(e) => {
@@ -119,7 +126,7 @@ impl Policy {
                 });
             }
             for (n, p) in set.policies().enumerate() {
-                let name = match p.annotation("id") {
+                let name = match ann(p, "id") {
                     Some(id) if !id.is_empty() => id.to_string(),
                     _ => format!("{}#{}", file.trim_end_matches(".cedar"), n + 1),
                 };
@@ -250,10 +257,10 @@ impl Policy {
                     });
                 }
             }
-            let ask = p.annotation("ask").is_some()
+            let ask = ann(p, "ask").is_some()
                 || ["approvers", "quorum", "mode", "timeout", "on_timeout"]
                     .iter()
-                    .any(|k| p.annotation(k).is_some());
+                    .any(|k| ann(p, k).is_some());
             if ask && p.effect() == Effect::Forbid {
                 problems.push(Problem {
                     file: file.clone(),
@@ -266,8 +273,7 @@ impl Policy {
                 });
             }
             let d = &resolved;
-            let approvers = p
-                .annotation("approvers")
+            let approvers = ann(p, "approvers")
                 .map(|a| {
                     a.split(',')
                         .map(|r| r.trim().to_string())
@@ -284,7 +290,7 @@ impl Policy {
                     help: None,
                 });
             }
-            let quorum = p.annotation("quorum").map(|q| q.parse::<u32>());
+            let quorum = ann(p, "quorum").map(|q| q.parse::<u32>());
             let quorum = match quorum {
                 None => d.quorum,
                 Some(Ok(q)) if (1..=crate::settings::MAX_QUORUM).contains(&q) => q,
@@ -302,7 +308,7 @@ impl Policy {
                     1
                 }
             };
-            let timeout_s = match p.annotation("timeout").map(|t| t.parse::<u64>()) {
+            let timeout_s = match ann(p, "timeout").map(|t| t.parse::<u64>()) {
                 None => d.timeout_s,
                 Some(Ok(t)) if t > 0 && t <= 7 * 24 * 3600 => t,
                 Some(_) => {
@@ -330,7 +336,7 @@ impl Policy {
                         && context::fields_used(&p.to_string())
                             .is_some_and(|f| f.iter().any(|n| n == "network" || n == "hosts")),
                     severity,
-                    reason: p.annotation("reason").map(str::to_string),
+                    reason: ann(p, "reason").map(str::to_string),
                     requirement: Requirement {
                         approvers,
                         quorum,
@@ -372,13 +378,15 @@ impl Policy {
                 },
                 ResourceConstraint::Any | ResourceConstraint::Is(_) => Kind::ALL.to_vec(),
             };
+            // Printed and scanned once per rule, not once per slice it lands in.
+            let used = context::fields_used(&p.to_string());
             for v in &verbs {
                 for k in &kinds {
                     let slice = slices.entry((*v, *k)).or_insert_with(|| Slice {
                         set: PolicySet::new(),
                         fields: Some(Vec::new()),
                     });
-                    match (&mut slice.fields, context::fields_used(&p.to_string())) {
+                    match (&mut slice.fields, used.clone()) {
                         (Some(have), Some(used)) => {
                             for f in used {
                                 if !have.contains(&f) {

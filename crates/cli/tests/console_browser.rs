@@ -7,7 +7,8 @@
 //! another for an hour, which leaves a grant; deny a third with a reason (keyboard only) —
 //! that hook answers deny with the reason; revoke the grant; edit the policy: a broken edit
 //! is refused by validation, a good one is activated, then rolled back. A planted credential
-//! never reaches any page. The pages also fit a phone-sized screen.
+//! never reaches any page. The pages also fit a phone-sized screen, and an open request page
+//! shows a decision made elsewhere (the CLI) without a reload.
 //!
 //! Needs `chromium` and `chromedriver` (apt: `chromium chromium-driver`; `.ci/run` installs
 //! them). Without them the test says so loudly and passes, except under `CI=true`, where a
@@ -658,7 +659,8 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     drop(asks);
 
     // --- a phone-sized screen: one column, nothing wider than the screen
-    let _waiting = Proc(w.hook("Bash", json!({"command": "rm -rf dist"})));
+    let waiting = w.hook("Bash", json!({"command": "rm -rf dist"}));
+    let dist_id = wait_new(w, &mut seen);
     c.set_window_size(390, 844).await.expect("resize");
     c.goto(&w.url("/console/#/")).await.expect("queue");
     find_text(c, "h1", "Pending requests").await;
@@ -689,6 +691,35 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
         "the request page is wider than a phone"
     );
     w.shot(c, "phone-request").await;
+
+    // --- someone else decides while the page is open: it says so, without a reload
+    c.goto(&w.url(&format!("/console/#/requests/{dist_id}")))
+        .await
+        .expect("request");
+    find(c, "#deny-reason").await;
+    let out = w
+        .cmd()
+        .args([
+            "deny",
+            &dist_id.to_string(),
+            "--reason",
+            "decided elsewhere",
+        ])
+        .output()
+        .expect("assent deny");
+    assert!(
+        out.status.success(),
+        "assent deny: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    find_text(c, "#request-state", "denied").await;
+    gone(c, "#deny-reason").await;
+    find_text(c, "#answers", "decided elsewhere").await;
+    let answer = hook_answer(waiting);
+    assert_eq!(
+        answer["hookSpecificOutput"]["permissionDecision"], "deny",
+        "{answer}"
+    );
 
     // --- log out: the session is gone
     find(c, "#logout").await.click().await.expect("log out");

@@ -878,3 +878,48 @@ async fn the_request_page_shows_the_chain_and_a_quorum_counting_people() {
     let second = owner2.post(&path, &json!({})).await.json();
     assert_eq!(second["outcome"], "approved", "{second}");
 }
+
+#[tokio::test]
+async fn the_event_stream_names_new_requests_and_needs_a_session() {
+    let s = common::start_with(assent_server::limits::Limits {
+        max_stream: std::time::Duration::from_secs(2),
+        ..assent_server::limits::Limits::default()
+    })
+    .await;
+    s.get("/console/api/events", None).await.problem(401);
+    let owner = token_for(&s, "owner").await;
+    // A bearer token does not open it either: the console's routes take the session only.
+    s.get("/console/api/events", Some(&owner))
+        .await
+        .problem(401);
+    let c = console(&s, "owner").await;
+    let cookie = c.l.cookie.clone();
+    let addr = s.addr;
+    // The stream lives two seconds here; a request made meanwhile is named in it.
+    let reader = tokio::spawn(async move {
+        raw(
+            addr,
+            "GET",
+            "/console/api/events",
+            &[("Cookie".into(), cookie)],
+            b"",
+        )
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let id = pending(&s, "Bash", json!({"command": "rm -rf build"})).await;
+    let r = reader.await.expect("reader");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/event-stream"));
+    assert!(
+        r.body.contains("event: request.created")
+            && r.body.contains(&format!("\"request_id\":{id}")),
+        "{}",
+        r.body
+    );
+    // Names and ids only: what the request is comes from the request page, with its checks.
+    assert!(!r.body.contains("rm -rf"), "{}", r.body);
+}

@@ -17,10 +17,12 @@ use assent_gateway::{
 };
 use axum::extract::{Path, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::broadcast::error::RecvError;
 
 /// Longest reason a person may type.
 const REASON_MAX: usize = 2000;
@@ -241,6 +243,49 @@ pub async fn deny(
         .await
         .map_err(|e| gateway_problem("denying", e))?;
     Ok(json_ok(step_json(id, &step)))
+}
+
+// ---------------------------------------------------------------- live
+
+/// How often an open event stream checks that its session still proves a person.
+const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// `GET /console/api/events`: Server-Sent Events naming what changed — `request.created`,
+/// `request.approval`, `request.decided`, `request.updated`, `grant.*`, `policy.*` — and the
+/// request concerned (`{"request_id": …}`), fed by the server's tail of the audit log (which
+/// also sees changes other processes make on the database). The page then reads the details
+/// through the routes above. The session is checked again every 30 s: when it ends, the
+/// stream says `ended` and stops.
+pub async fn events(State(state): State<AppState>, _who: Person, headers: HeaderMap) -> Response {
+    let mut live = state.hub.subscribe();
+    let st = state.clone();
+    let stream = crate::routes::async_stream(move |tx| async move {
+        let mut check = tokio::time::interval(STREAM_RECHECK);
+        check.tick().await;
+        loop {
+            let event = tokio::select! {
+                ev = live.recv() => match ev {
+                    Ok(ev) if ev.kind == "audit" => continue,
+                    Ok(ev) => Event::default()
+                        .event(ev.kind.clone())
+                        .data(json!({"request_id": ev.request_id}).to_string()),
+                    Err(RecvError::Lagged(_)) => Event::default().event("lagged").data("{}"),
+                    Err(RecvError::Closed) => return,
+                },
+                _ = check.tick() => {
+                    if super::session::still_valid(&st, &headers).await {
+                        continue;
+                    }
+                    let _ = tx.send(Event::default().event("ended").data("{}")).await;
+                    return;
+                }
+            };
+            if tx.send(event).await.is_err() {
+                return;
+            }
+        }
+    });
+    crate::routes::sse_response(&state, stream)
 }
 
 // ---------------------------------------------------------------- grants

@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/api/logout", post(session::logout))
         .route("/console/api/session", get(session::session))
         .route("/console/api/queue", get(api::queue))
+        .route(session::EVENTS_PATH, get(api::events))
         .route("/console/api/requests/{id}", get(api::request))
         .route("/console/api/requests/{id}/approve", post(api::approve))
         .route("/console/api/requests/{id}/deny", post(api::deny))

@@ -244,6 +244,9 @@ impl Person {
     }
 }
 
+/// The page's live stream: it stays open, so it never counts as use of the session.
+pub const EVENTS_PATH: &str = "/console/api/events";
+
 impl FromRequestParts<AppState> for Person {
     type Rejection = Problem;
 
@@ -251,7 +254,8 @@ impl FromRequestParts<AppState> for Person {
         let Some(value) = cookie_value(&parts.headers) else {
             return Err(Problem::unauthorized("not logged in"));
         };
-        let background = parts.headers.contains_key(BACKGROUND_HEADER);
+        let background =
+            parts.headers.contains_key(BACKGROUND_HEADER) || parts.uri.path() == EVENTS_PATH;
         let Some((token, csrf)) = state.console.touch(&value, background) else {
             return Err(Problem::unauthorized("not logged in (the session ended)"));
         };
@@ -270,22 +274,39 @@ impl FromRequestParts<AppState> for Person {
                 ));
             }
         }
-        match state.gateway.authenticate(&token).await {
-            Ok(identity) if !identity.principal().is_agent() => {
-                if let Err(retry) = state.rates.principal.take(identity.name()) {
-                    return Err(crate::limits::limited("principal", retry));
-                }
-                Ok(Person { identity, csrf })
-            }
-            _ => {
-                // Revoked, expired, or no longer a person: the session ends with the token.
-                state.console.end(&value);
-                Err(Problem::unauthorized(
-                    "the session ended: its token is no longer valid",
-                ))
-            }
+        let identity = prove(state, &value, &token).await?;
+        if let Err(retry) = state.rates.principal.take(identity.name()) {
+            return Err(crate::limits::limited("principal", retry));
+        }
+        Ok(Person { identity, csrf })
+    }
+}
+
+/// The person behind a session's token, proven again now; a token that no longer proves a
+/// person ends the session.
+async fn prove(state: &AppState, cookie: &str, token: &str) -> Result<Identity, Problem> {
+    match state.gateway.authenticate(token).await {
+        Ok(identity) if !identity.principal().is_agent() => Ok(identity),
+        _ => {
+            // Revoked, expired, or no longer a person: the session ends with the token.
+            state.console.end(cookie);
+            Err(Problem::unauthorized(
+                "the session ended: its token is no longer valid",
+            ))
         }
     }
+}
+
+/// Whether the session behind the request's cookie still proves a person (for a stream that
+/// outlives the request that opened it). Does not count as use.
+pub async fn still_valid(state: &AppState, headers: &HeaderMap) -> bool {
+    let Some(value) = cookie_value(headers) else {
+        return false;
+    };
+    let Some((token, _)) = state.console.touch(&value, true) else {
+        return false;
+    };
+    prove(state, &value, &token).await.is_ok()
 }
 
 #[derive(serde::Deserialize)]

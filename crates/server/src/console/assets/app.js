@@ -8,7 +8,7 @@
 // - The page never sees a token after login: the session is an HttpOnly cookie.
 "use strict";
 
-const state = { session: null, csrf: "", timers: [], poll: null, skew: 0 };
+const state = { session: null, csrf: "", timers: [], poll: null, events: null, skew: 0 };
 
 // ---------- DOM helpers (text only) ----------
 
@@ -154,6 +154,28 @@ function stopTimers() {
 
 function stopLive() {
   if (state.poll) { clearInterval(state.poll); state.poll = null; }
+  if (state.events) { state.events.close(); state.events = null; }
+}
+
+// The server's event stream: `onChange(kind, requestId)` for each change it names. Answers
+// whether the stream could be opened; when it cannot (or breaks), polling alone carries on.
+const LIVE_KINDS = ["request.created", "request.approval", "request.decided", "request.updated",
+  "grant.created", "grant.revoked", "grant.used", "lagged"];
+
+function openEvents(onChange) {
+  if (!window.EventSource) return false;
+  const es = new EventSource("/console/api/events");
+  for (const kind of LIVE_KINDS) {
+    es.addEventListener(kind, (ev) => {
+      let id = null;
+      try { id = JSON.parse(ev.data).request_id; } catch (_) { /* no id */ }
+      onChange(kind, id);
+    });
+  }
+  // The session ended while the page was open: back to the login.
+  es.addEventListener("ended", () => { stopLive(); state.session = null; location.hash = "#/login"; });
+  state.events = es;
+  return true;
 }
 
 // ---------- session ----------
@@ -213,16 +235,17 @@ async function logout() {
 
 // ---------- queue ----------
 
-// How often the open queue (and an open pending request) asks for news. Requests made by a
-// hook on this machine are written to the database by that process, so looking is what
-// sees them; one small read every two seconds per open page.
+// Live pages: the server's event stream (it follows the audit log, so it also sees requests a
+// local hook writes straight into the database) says when to look again; polling every two
+// seconds is the backstop when the stream cannot be opened, and every ten when it is.
 const POLL_MS = 2000;
+const BACKSTOP_MS = 10000;
 
 async function viewQueue() {
   document.title = "Pending requests · Assent console";
   const root = clear(main());
   root.appendChild(el("h1", { tabindex: "-1" }, "Pending requests"));
-  root.appendChild(el("p", { class: "muted", id: "live-note" }, "New requests appear here as they arrive; the page checks every two seconds."));
+  root.appendChild(el("p", { class: "muted", id: "live-note" }, "New requests appear here as they arrive."));
   const holder = el("div", { id: "queue" });
   root.appendChild(holder);
   const known = new Set();
@@ -260,7 +283,8 @@ async function viewQueue() {
   };
   await refresh();
   stopLive();
-  state.poll = setInterval(refresh, POLL_MS);
+  const live = openEvents((kind) => { if (kind.startsWith("request.") || kind === "lagged") refresh(); });
+  state.poll = setInterval(refresh, live ? BACKSTOP_MS : POLL_MS);
 }
 
 function renderQueue(holder, rows) {
@@ -362,14 +386,16 @@ async function viewRequest(id) {
   if (r.state === "pending") {
     root.appendChild(decisionForms(r));
     // Someone else may decide first: say so, and take the forms away.
-    state.poll = setInterval(async () => {
+    const look = async () => {
       let now;
       try { now = await api("GET", "/console/api/requests/" + encodeURIComponent(r.id), undefined, true); } catch (_) { return; }
       if (now.state !== r.state && document.getElementById("request-state")) {
         announce("Request " + r.id + " is now " + now.state);
         await viewRequest(r.id);
       }
-    }, POLL_MS);
+    };
+    const live = openEvents((kind, id) => { if (id === r.id || kind === "lagged") look(); });
+    state.poll = setInterval(look, live ? BACKSTOP_MS : POLL_MS);
   }
   startCountdowns();
 }

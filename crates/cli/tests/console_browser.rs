@@ -3,12 +3,15 @@
 //! real `assent hook claude-code` processes.
 //!
 //! Log in; a hook's request appears in the queue without a reload; open it; see the escaped,
-//! flagged hidden character and the diff; approve — the hook is released with allow; approve
+//! flagged hidden character and the diff (against the file as it was when the request was
+//! made, though it changed since); approve — the hook is released with allow; approve
 //! another for an hour, which leaves a grant; deny a third with a reason (keyboard only) —
 //! that hook answers deny with the reason; revoke the grant; edit the policy: a broken edit
-//! is refused by validation, a good one is activated, then rolled back. A planted credential
-//! never reaches any page. The pages also fit a phone-sized screen, and an open request page
-//! shows a decision made elsewhere (the CLI) without a reload.
+//! is refused by validation, a good one is activated, then rolled back. Secrets never reach a
+//! page: a credential planted in the edited file, and a command carrying a live-looking API
+//! key and the value of a protected environment variable, which the queue, the request page,
+//! the audit page and its export all show redacted. The pages also fit a phone-sized screen,
+//! and an open request page shows a decision made elsewhere (the CLI) without a reload.
 //!
 //! Needs `chromium` and `chromedriver` (apt: `chromium chromium-driver`; `.ci/run` installs
 //! them). Without them the test says so loudly and passes, except under `CI=true`, where a
@@ -32,6 +35,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_assent");
+/// A protected variable (`*_TOKEN`) in the environment of the server and of every hook: its
+/// value has no credential shape, so only redaction by value can hide it.
+const ENV_NAME: &str = "DEPLOY_TOKEN";
+const ENV_SECRET: &str = "plain-horse-battery-7781";
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Rules without their own mode ask `once`, so an approval may leave a grant.
@@ -125,7 +132,8 @@ impl World {
             .env("HOME", &self.user_home)
             .env_remove("ASSENT_HOME")
             .env_remove("ASSENT_URL")
-            .env_remove("ASSENT_TOKEN");
+            .env_remove("ASSENT_TOKEN")
+            .env(ENV_NAME, ENV_SECRET);
         c
     }
 
@@ -259,10 +267,23 @@ async fn labelled(c: &Client, page: &str) {
 
 async fn no_secret(c: &Client, secret: &str, page: &str) {
     let src = c.source().await.expect("page source");
-    assert!(
-        !src.contains(secret),
-        "a planted secret reached the {page} page"
-    );
+    for s in [secret, ENV_SECRET] {
+        assert!(!src.contains(s), "a planted secret reached the {page} page");
+    }
+}
+
+/// A live-looking Anthropic API key, in a command a hook asks about.
+const API_KEY: &str = "sk-ant-api03-Vd7Qm2LxP9rT4wK8nB3cF6hJ1sZ5yG0aE";
+
+/// Neither the API key nor the protected variable's value is on the page (by source).
+async fn no_key(c: &Client, page: &str) {
+    let src = c.source().await.expect("page source");
+    for s in [API_KEY, ENV_SECRET] {
+        assert!(
+            !src.contains(s),
+            "a secret in a command reached the {page} page"
+        );
+    }
 }
 
 fn pending_ids(w: &World) -> Vec<i64> {
@@ -424,6 +445,9 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
 
     // --- a hook's request appears without a reload
     find(c, "#queue-empty").await;
+    c.execute("window.notReloaded = true", vec![])
+        .await
+        .expect("script");
     let edit = w.hook(
         "Edit",
         json!({"file_path": w.ws.join("notes.txt").display().to_string(),
@@ -433,6 +457,20 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     let edit_id = wait_new(w, &mut seen);
     let row = find(c, &format!("tr[data-request='{edit_id}']")).await;
     assert!(row.text().await.expect("row").contains("notes.txt"));
+    assert_eq!(
+        c.execute("return window.notReloaded === true", vec![])
+            .await
+            .expect("script"),
+        json!(true),
+        "the queue was reloaded to show the request"
+    );
+    // The file changes after the request was made: the diff stays against what it was.
+    let notes = std::fs::read_to_string(w.ws.join("notes.txt")).expect("read notes");
+    std::fs::write(
+        w.ws.join("notes.txt"),
+        notes.replace("line 14\n", "line 14 changed later\n"),
+    )
+    .expect("change notes");
     find(c, ".countdown").await;
     w.shot(c, "queue").await;
     labelled(c, "queue").await;
@@ -456,6 +494,10 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     find_text(c, "#diff .line.removed", "line 15").await;
     find_text(c, "#diff .line.added", "line fifteen").await;
     find_text(c, "#diff .line.context", "line 14").await;
+    assert!(
+        !c.source().await.expect("source").contains("changed later"),
+        "the diff was made against the file as it is now, not as it was"
+    );
     // A real diff: line 1 is far from the change, so it is not listed as removed.
     let removed = c
         .find_all(Locator::Css("#diff .line.removed"))
@@ -520,16 +562,32 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
         "{answer}"
     );
 
-    // --- deny another with a reason, by keyboard alone
+    // --- deny another with a reason, by keyboard alone. Its command carries a live-looking
+    // API key and the value of a protected variable: both redacted wherever they show.
     c.goto(&w.url("/console/#/")).await.expect("queue");
     find(c, "#queue-empty").await;
-    let rm = w.hook("Bash", json!({"command": "rm -rf build"}));
+    let rm = w.hook(
+        "Bash",
+        json!({"command": format!("./deploy.sh --key {API_KEY} --token {ENV_SECRET}")}),
+    );
     let rm_id = wait_new(w, &mut seen);
+    let row = find_text(c, &format!("tr[data-request='{rm_id}']"), "deploy.sh").await;
+    let row_text = row.text().await.expect("row");
+    assert!(row_text.contains("[REDACTED"), "{row_text}");
+    no_key(c, "queue").await;
     find(c, &format!("tr[data-request='{rm_id}'] a.open-request"))
         .await
         .send_keys("\u{e007}")
         .await
         .expect("open with Enter");
+    let action = find_text(c, "#action-text", "deploy.sh").await;
+    let action = action.text().await.expect("action");
+    assert!(
+        action.contains("[REDACTED:anthropic-key]")
+            && action.contains(&format!("[REDACTED:{ENV_NAME}]")),
+        "{action}"
+    );
+    no_key(c, "request").await;
     let reason = find(c, "#deny-reason").await;
     reason
         .send_keys("not on a Friday\u{e007}")
@@ -541,6 +599,12 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
         answer["hookSpecificOutput"]["permissionDecision"], "deny",
         "{answer}"
     );
+    for s in [API_KEY, ENV_SECRET] {
+        assert!(
+            !answer.to_string().contains(s),
+            "the hook's answer carries a secret: {answer}"
+        );
+    }
     assert!(
         answer["hookSpecificOutput"]["permissionDecisionReason"]
             .as_str()
@@ -572,7 +636,42 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     c.goto(&w.url("/console/#/audit")).await.expect("audit");
     find_text(c, "#audit-table", "grant.revoked").await;
     find_text(c, "#audit-table", "not on a Friday").await;
+    find_text(c, "#audit-table", "deploy.sh").await;
     no_secret(c, secret, "audit").await;
+    no_key(c, "audit").await;
+    // Each export the page links to: the request is there, its secrets redacted.
+    let exports = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             (async () => {
+               const out = [];
+               for (const a of document.querySelectorAll('a.export')) {
+                 const r = await fetch(a.href);
+                 out.push([a.dataset.format, r.status, await r.text()]);
+               }
+               return out;
+             })().then(done, (e) => done(String(e)));",
+            vec![],
+        )
+        .await
+        .expect("fetch the exports");
+    let exports = exports.as_array().expect("exports");
+    assert_eq!(exports.len(), 3, "{exports:?}");
+    for e in exports {
+        let (format, status, body) = (&e[0], &e[1], e[2].as_str().unwrap_or(""));
+        assert_eq!(status, 200, "{format} export");
+        assert!(
+            body.contains("deploy.sh"),
+            "{format} export lacks the request"
+        );
+        assert!(
+            body.contains("[REDACTED"),
+            "{format} export shows no redaction"
+        );
+        for s in [API_KEY, ENV_SECRET, secret] {
+            assert!(!body.contains(s), "a secret reached the {format} export");
+        }
+    }
     w.shot(c, "audit").await;
     labelled(c, "audit").await;
     find(c, "#verify").await.click().await.expect("verify");

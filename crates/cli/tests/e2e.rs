@@ -834,4 +834,14 @@ fn watch_answers_with_keys() {
         shown.contains("$ rm -rf one") && shown.contains("$ rm -rf two"),
         "watch shows each action: {shown}"
     );
+    // Why each was stopped, in plain words (the renderer `assent show` uses), not raw facts.
+    assert!(
+        shown.matches("--- why it was stopped\n").count() == 2
+            && shown.contains("Needs approval: rule `"),
+        "watch explains each request: {shown}"
+    );
+    assert!(
+        !shown.contains("--- facts") && !shown.contains("\"programs\""),
+        "{shown}"
+    );
 }

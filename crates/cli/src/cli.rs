@@ -122,6 +122,14 @@ pub struct ServeArgs {
     /// Policy directory (default: ASSENT_HOME/policy, else the shipped default).
     #[arg(long, value_name = "DIR")]
     pub policy: Option<PathBuf>,
+    /// Post a notice of each new request and each decision to URL (repeatable; https, or http
+    /// to a loopback address). JSON bodies are signed with the key in ASSENT_WEBHOOK_SECRET
+    /// (docs/webhooks.md); `[[webhooks]]` in assent.toml adds more.
+    #[arg(long = "webhook", value_name = "URL")]
+    pub webhooks: Vec<String>,
+    /// The body of --webhook notices: `json` (signed) or `slack` (a Slack message).
+    #[arg(long, default_value = "json", value_parser = ["json", "slack"])]
+    pub webhook_format: String,
     /// Do not open the Unix socket ASSENT_HOME/assent.sock.
     #[arg(long)]
     pub no_socket: bool,

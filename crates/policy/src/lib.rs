@@ -14,7 +14,7 @@ mod engine;
 pub mod settings;
 
 pub use engine::{Policy, PolicyError, PolicySource, Problem, Verb};
-pub use settings::{Resolved, Settings, SettingsError};
+pub use settings::{Resolved, Settings, SettingsError, WebhookEntry, WEBHOOK_EVENTS};
 
 /// The shipped default policy, commented, as `assent policy show --default` prints it.
 pub const DEFAULT_CEDAR: &str = include_str!("../defaults/default.cedar");

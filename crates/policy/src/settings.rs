@@ -24,6 +24,79 @@ pub struct Settings {
     pub local: Local,
     #[serde(default)]
     pub principals: Vec<PrincipalEntry>,
+    /// Outgoing webhooks of `assent serve` (docs/webhooks.md).
+    #[serde(default)]
+    pub webhooks: Vec<WebhookEntry>,
+}
+
+/// One outgoing webhook: where `assent serve` posts a notice of each new request and each
+/// decision. Secrets are never written here: the signing key, and a URL that is itself a
+/// secret (a Slack incoming-webhook URL), are named by environment variable.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEntry {
+    /// The receiver: `https://…` (plain `http://` only to a loopback address).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Or the environment variable of `assent serve` that holds the URL.
+    #[serde(default)]
+    pub url_env: Option<String>,
+    /// The environment variable that holds the HMAC-SHA256 signing key (required for `json`).
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// `json` (default) or `slack` (a Slack-compatible message body).
+    #[serde(default)]
+    pub format: Option<String>,
+    /// Which notices: `request.created`, `request.approval`, `request.decided`; empty: all.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// The notice types a webhook may subscribe to.
+pub const WEBHOOK_EVENTS: &[&str] = &["request.created", "request.approval", "request.decided"];
+
+impl WebhookEntry {
+    /// Checks the entry's shape (the URL itself is checked where it is resolved).
+    pub fn check(&self) -> Result<(), String> {
+        let env_name = |n: &str| {
+            !n.is_empty()
+                && n.len() <= 128
+                && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        };
+        match (&self.url, &self.url_env) {
+            (Some(u), None) => {
+                if !(u.starts_with("https://") || u.starts_with("http://")) {
+                    return Err(format!("webhook url `{u}` must start with https://"));
+                }
+            }
+            (None, Some(e)) if env_name(e) => {}
+            (None, Some(e)) => return Err(format!("webhook url_env `{e}` is not a variable name")),
+            _ => return Err("a webhook needs exactly one of `url` and `url_env`".into()),
+        }
+        if let Some(e) = &self.secret_env {
+            if !env_name(e) {
+                return Err(format!("webhook secret_env `{e}` is not a variable name"));
+            }
+        }
+        let format = self.format.as_deref().unwrap_or("json");
+        if !matches!(format, "json" | "slack") {
+            return Err(format!("webhook format `{format}` must be json or slack"));
+        }
+        if format == "json" && self.secret_env.is_none() {
+            return Err("a json webhook needs `secret_env` (its payloads are signed)".into());
+        }
+        if let Some(e) = self
+            .events
+            .iter()
+            .find(|e| !WEBHOOK_EVENTS.contains(&e.as_str()))
+        {
+            return Err(format!(
+                "webhook event `{e}` is not one of {}",
+                WEBHOOK_EVENTS.join(", ")
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -190,6 +263,9 @@ impl Settings {
                 "defaults.timeout_s must be between 1 and 604800".into(),
             ));
         }
+        for w in &self.webhooks {
+            w.check().map_err(|m| invalid(format!("webhooks: {m}")))?;
+        }
         let mut principals = Vec::new();
         for p in &self.principals {
             if p.name.is_empty()
@@ -253,5 +329,40 @@ impl Settings {
             grant_ttl_s: d.grant_ttl_s,
             principals,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn webhooks(toml_text: &str) -> Result<(), String> {
+        let s = Settings::parse(toml_text, "assent.toml").map_err(|e| e.to_string())?;
+        s.resolve("assent.toml")
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn webhook_entries_are_checked_at_load_and_hold_no_secret() {
+        assert!(webhooks(
+            "[[webhooks]]\nurl = \"https://h.example/x\"\nsecret_env = \"HOOK_KEY\"\n"
+        )
+        .is_ok());
+        assert!(webhooks("[[webhooks]]\nurl_env = \"SLACK_URL\"\nformat = \"slack\"\n").is_ok());
+        for bad in [
+            // No signing key for a json hook; both or neither of url and url_env.
+            "[[webhooks]]\nurl = \"https://h.example/x\"\n",
+            "[[webhooks]]\nsecret_env = \"K\"\n",
+            "[[webhooks]]\nurl = \"https://h\"\nurl_env = \"U\"\nsecret_env = \"K\"\n",
+            "[[webhooks]]\nurl = \"ftp://h\"\nsecret_env = \"K\"\n",
+            "[[webhooks]]\nurl = \"https://h\"\nsecret_env = \"not a name\"\n",
+            "[[webhooks]]\nurl = \"https://h\"\nsecret_env = \"K\"\nformat = \"xml\"\n",
+            "[[webhooks]]\nurl = \"https://h\"\nsecret_env = \"K\"\nevents = [\"all\"]\n",
+            // A key written into the file is not a field.
+            "[[webhooks]]\nurl = \"https://h\"\nsecret = \"hunter2hunter2hunter2\"\n",
+        ] {
+            assert!(webhooks(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -70,6 +70,12 @@ pub fn run(loc: &Locations, args: ServeArgs) -> anyhow::Result<Exit> {
             address_rate: rate(args.rate_address),
             ..Default::default()
         };
+        let _webhooks = assent_notify::Webhooks::for_serve(
+            Arc::clone(&gateway),
+            &args.webhooks,
+            &args.webhook_format,
+        )
+        .map_err(|e| anyhow::anyhow!("--webhook: {e}"))?;
         let state = assent_server::AppState::with_limits(gateway, limits);
         assent_server::serve(
             state,

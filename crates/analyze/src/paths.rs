@@ -30,6 +30,9 @@ pub struct PathClass {
     /// names now is one. Enough to keep a content read off the allow path; a listing of
     /// names reveals nothing by it.
     pub secret_by_pattern: bool,
+    /// An existing regular file whose start holds something shaped like a live credential
+    /// (a token, a private key, a password in a URL): secret by content, whatever its name.
+    pub credentials: bool,
 }
 
 /// The directory context of one action.
@@ -106,6 +109,7 @@ impl PathClass {
         self.guard |= o.guard;
         self.guard_ancestor |= o.guard_ancestor;
         self.hardlinked |= o.hardlinked;
+        self.credentials |= o.credentials;
         self.glob |= o.glob;
     }
 }
@@ -322,6 +326,9 @@ impl PathCtx {
             use std::os::unix::fs::MetadataExt;
             if let Ok(m) = std::fs::metadata(&path) {
                 class.hardlinked = m.is_file() && m.nlink() > 1;
+                class.credentials = m.is_file()
+                    && m.len() > 0
+                    && crate::secrets::in_file(&path).is_some_and(|found| !found.is_empty());
             }
         }
         // The lexical and the resolved form, once each (they are the same path unless a
@@ -426,6 +433,7 @@ impl PathCtx {
             class.guard_ancestor |= c.guard_ancestor;
             class.secret_ancestor |= c.secret_ancestor;
             class.hardlinked |= c.hardlinked;
+            class.credentials |= c.credentials;
             class.inside_workspace &= c.inside_workspace;
         }
         // The pattern itself, whatever exists now: when the expansion is not complete, and
@@ -583,6 +591,21 @@ fn expand_listing(pattern: &Path, dirs_read: &mut Vec<PathBuf>) -> Option<Vec<(P
     )
 }
 
+/// What a recursive read of a tree would reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tree {
+    /// Nothing secret by name, link count or content.
+    Clean,
+    /// A file secret by name, or one with several hard links (maybe another name for one).
+    Secret,
+    /// No secret by name, but a file whose start holds something shaped like a live
+    /// credential (checked up to [`TREE_CONTENT_BUDGET`] bytes in all).
+    Credentials,
+}
+
+/// Most bytes of file content a tree check reads looking for credentials.
+const TREE_CONTENT_BUDGET: usize = 4 * 1024 * 1024;
+
 /// Whether a directory tree holds a secret a recursive read would reach. `skip_hidden`
 /// models ripgrep's default (hidden files and directories are not searched). `None` when
 /// the tree is too large to check.
@@ -592,7 +615,7 @@ pub(crate) fn tree_holds_secret(
     root: &Path,
     skip_hidden: bool,
     only: Option<&str>,
-) -> Option<bool> {
+) -> Option<Tree> {
     const BUDGET: usize = 20_000;
     // With a file-name glob (`*.js`), only files it matches are read.
     let only = only
@@ -600,12 +623,22 @@ pub(crate) fn tree_holds_secret(
         .map(|g| g.compile_matcher());
     let mut seen = 0usize;
     if !root.is_dir() {
-        return Some(false);
+        return Some(Tree::Clean);
     }
     if skip_hidden && whitelists_hidden(root) {
         // A `!pattern` line in an ignore file can re-include hidden files (`!.env`).
         return tree_holds_secret(cfg, _ctx, root, false, None);
     }
+    let mut content_left = TREE_CONTENT_BUDGET;
+    let mut credentials = false;
+    let mut check_content = |path: &Path, len: u64| {
+        if credentials || content_left == 0 {
+            return;
+        }
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        content_left = content_left.saturating_sub(len.min(crate::secrets::CONTENT_LIMIT));
+        credentials = crate::secrets::in_file(path).is_some_and(|f| !f.is_empty());
+    };
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -617,29 +650,54 @@ pub(crate) fn tree_holds_secret(
                 return None;
             }
             let name = e.file_name().to_string_lossy().to_string();
-            if (skip_hidden && name.starts_with('.')) || name == ".git" {
+            if skip_hidden && name.starts_with('.') {
                 continue;
             }
             let path = e.path();
+            if name == ".git" {
+                // Not walked (objects are compressed; ugrep and ripgrep skip it), but a
+                // reader that does walk it (GNU grep -r) meets its configuration first, where
+                // a token in a remote URL lives.
+                let config = path.join("config");
+                let config_selected = only
+                    .as_ref()
+                    .is_none_or(|m| m.is_match("config") || m.is_match(&config));
+                if let Ok(m) = std::fs::metadata(&config) {
+                    if m.is_file() && config_selected {
+                        check_content(&config, m.len());
+                    }
+                }
+                continue;
+            }
             // Entries below the root are real paths (recursion does not follow links), so a
             // pattern match is enough: no need to resolve each one.
             let selected = only
                 .as_ref()
                 .is_none_or(|m| m.is_match(&name) || m.is_match(&path));
             if selected && cfg.secrets.is_match(&path) && !cfg.secret_exceptions.is_match(&path) {
-                return Some(true);
+                return Some(Tree::Secret);
             }
+            let meta = e.metadata();
             // A file with several hard links may be another name for a secret
             // (`docs/notes.md` linked to `.env`): whatever its name, reading it may read one.
-            if selected && e.metadata().is_ok_and(|m| m.is_file() && m.nlink() > 1) {
-                return Some(true);
+            if selected && meta.as_ref().is_ok_and(|m| m.is_file() && m.nlink() > 1) {
+                return Some(Tree::Secret);
+            }
+            if let Ok(m) = &meta {
+                if selected && m.is_file() && m.len() > 0 {
+                    check_content(&path, m.len());
+                }
             }
             if e.file_type().is_ok_and(|t| t.is_dir()) {
                 stack.push(path);
             }
         }
     }
-    Some(false)
+    Some(if credentials {
+        Tree::Credentials
+    } else {
+        Tree::Clean
+    })
 }
 
 /// Whether an ignore file in `root`, below it (bounded) or in its ancestors has a `!` line.

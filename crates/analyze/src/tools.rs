@@ -248,9 +248,13 @@ pub(crate) fn analyze(cfg: &Compiled, ctx: &PathCtx, action: &Action, facts: &mu
                     let class = ctx.classify(cfg, p);
                     let root = std::path::Path::new(&class.path);
                     match crate::paths::tree_holds_secret(cfg, ctx, root, skip_hidden, glob) {
-                        Some(false) => {}
-                        Some(true) => {
+                        Some(crate::paths::Tree::Clean) => {}
+                        Some(crate::paths::Tree::Secret) => {
                             facts.secret_read = true;
+                            ok = false;
+                        }
+                        Some(crate::paths::Tree::Credentials) => {
+                            facts.secret_mention = true;
                             ok = false;
                         }
                         None => {

@@ -159,6 +159,12 @@ fn tools_fixture(home: &Path, ws: &Path) {
     write(&ws.join("deepx/y/z/f.txt"), "x\n");
     symlink(ws.join("deepx/y/z"), ws.join("zlink")).expect("symlink");
     symlink(ws.join(".claude"), ws.join("app/[cl]")).expect("symlink");
+    // A repository whose remote URL carries a token (tests/corpus-fs/content.jsonl).
+    write(
+        &ws.join("gitcred/.git/config"),
+        &format!("[remote \"origin\"]\n\turl = https://x-access-token:{gh}@github.com/o/r.git\n"),
+    );
+    write(&ws.join("gitcred/README.md"), "hello\n");
 }
 
 #[test]
@@ -320,8 +326,38 @@ fn git_fixture(home: &Path) {
         home,
         &["config", "diff.external", "touch /tmp/assent-pwned"],
     );
+    history_fixture(home, &fx);
     // A file named like an option: `git diff *.md` here hands git `--output=README.md`.
     let opt = fx.join("optfile");
     git_repo(home, &opt, &[("README.md", "hello\n")]);
     write(&opt.join("--output=README.md"), "");
+}
+
+/// Secrets that only the history holds (tests/corpus-fs/history.jsonl): `.env` committed and
+/// removed since; `.env` kept in a stash; a blob left dangling by `git add` then `git reset`
+/// (its id is fixed by its content: `API_KEY=dangling`).
+fn history_fixture(home: &Path, fx: &Path) {
+    let h = fx.join("hist");
+    git_repo(
+        home,
+        &h,
+        &[(".env", "API_KEY=abc\n"), ("README.md", "hello\n")],
+    );
+    git(&h, home, &["rm", "-q", "--cached", ".env"]);
+    std::fs::remove_file(h.join(".env")).expect("rm");
+    write(&h.join(".gitignore"), ".env\n");
+    write(&h.join("src/a.rs"), "fn a() {}\n");
+    git(&h, home, &["add", ".gitignore", "src/a.rs"]);
+    git(&h, home, &["commit", "-qm", "forget .env"]);
+    let st = fx.join("stashed");
+    git_repo(home, &st, &[("README.md", "hello\n")]);
+    write(&st.join(".env"), "API_KEY=abc\n");
+    git(&st, home, &["add", "-f", ".env"]);
+    git(&st, home, &["stash", "-q"]);
+    let dg = fx.join("dangling");
+    git_repo(home, &dg, &[("README.md", "hello\n")]);
+    write(&dg.join(".env"), "API_KEY=dangling\n");
+    git(&dg, home, &["add", "-f", ".env"]);
+    git(&dg, home, &["reset", "-q"]);
+    std::fs::remove_file(dg.join(".env")).expect("rm");
 }

@@ -1296,6 +1296,11 @@ impl<'a> Walker<'a> {
                 "reads a file with several hard links (it may be another name for a secret)",
             );
         }
+        if class.credentials && content {
+            // What the Read tool asks about (`cat .git/config` with a token in a remote URL,
+            // a notes file holding a key): asked, never denied — it may be a sample.
+            self.facts.secret_mention = true;
+        }
     }
 
     /// What a dynamic word could be: `/proc/$PPID/environ` is an environment file whatever

@@ -14,12 +14,17 @@
 //!    index tracks a secret reads it; a call that rewrites the work tree where a guard file
 //!    (hook settings) is tracked or present tampers with the guard.
 //!
-//! Not seen (the sandbox is the wall for these): a secret committed once and later removed
-//! from the index (history is not read, only the index); an untracked `.gitattributes` below
+//! 4. **What the history holds** ([`history`]): a call that prints contents may print them
+//!    from any reachable commit, reflog entry or stash, so every path the history ever held
+//!    counts, and an object named by id must be reachable.
+//!
+//! Not seen (the sandbox is the wall for these): credentials inside an old version of a file
+//! whose name is no secret (only names are judged in history); an untracked `.gitattributes` below
 //! the work tree's root selecting a driver from the user's global configuration; a guard file
 //! that exists only in another branch or commit, which a branch switch would create.
 
 mod config;
+mod history;
 mod index;
 mod options;
 mod repo;
@@ -326,9 +331,19 @@ impl Walker<'_> {
                     // `git log --all -p`, or its object id print whatever it holds.
                     self.not_read_only();
                 }
+                // `--follow` follows a file back through renames: any earlier name.
+                let follows = rest.iter().take_while(|a| !a.is("--")).any(|a| {
+                    a.lit
+                        .as_deref()
+                        .is_some_and(|l| l.len() > 3 && "--follow".starts_with(l))
+                });
                 let limits: Option<Vec<std::path::PathBuf>> = form_limits
                     .as_ref()
+                    .filter(|_| !follows)
                     .map(|v| v.iter().map(|l| self.ctx.absolute(self.cfg, l)).collect());
+                if output == Output::Content && dangers.is_empty() && !repo.no_repo {
+                    self.history_reads(repo, rest, limits.as_deref());
+                }
                 if output == Output::Content
                     && repo.tracks_secret_under(self.cfg, limits.as_deref())
                 {
@@ -384,6 +399,84 @@ impl Walker<'_> {
             } else if matches!(&*discovery, Discovery::Found(r) if r.no_repo) {
                 // Outside a repository `git grep` may fall back to reading every file.
                 self.recursive_read_with(&[], false);
+            }
+        }
+    }
+
+    /// A call that prints contents (patches, blobs, matches, pickaxe hits) may print them
+    /// from any commit, reflog entry or stash: judged by every path the history holds, not
+    /// only by what the index tracks now. An object named by its id must be one the history
+    /// reaches (a blob left dangling by `git add .env; git reset` is in no commit); a history
+    /// that cannot be listed exactly is not followed.
+    fn history_reads(&mut self, repo: &repo::Repo, rest: &[Arg], limits: Option<&[PathBuf]>) {
+        let top = repo.worktree.clone().unwrap_or_else(|| repo.gitdir.clone());
+        let Some(h) = history::history(&top, &repo.gitdir, &repo.commondir) else {
+            self.not_read_only();
+            self.facts
+                .not_understood("the repository's history cannot be listed exactly");
+            return;
+        };
+        // `git show HEAD:README.md`, `git cat-file -p v1:src/a.rs`: every operand one blob
+        // named by its path (from the top of the work tree, or `./`-relative), no other
+        // revision: only those paths are printed.
+        let operands: Vec<&str> = rest
+            .iter()
+            .filter_map(|a| a.lit.as_deref())
+            .take_while(|l| *l != "--")
+            .filter(|l| !l.starts_with('-'))
+            .collect();
+        let blob_paths: Option<Vec<PathBuf>> = (!operands.is_empty()
+            && operands.len() == rest.iter().filter(|a| !a.starts_with("-")).count())
+        .then(|| {
+            operands
+                .iter()
+                .map(|l| {
+                    let (_, path) = l.split_once(':')?;
+                    let plain = !path.is_empty()
+                        && !path.starts_with(':')
+                        && !path.contains(['*', '?', '[', '\\']);
+                    plain.then(|| {
+                        if path.starts_with("./") || path.starts_with("../") {
+                            self.ctx.absolute(self.cfg, path)
+                        } else {
+                            crate::paths::lexical(&top.join(path))
+                        }
+                    })
+                })
+                .collect()
+        })
+        .flatten();
+        let limits = blob_paths.as_deref().or(limits);
+        let secret = h.paths.iter().any(|rel| {
+            let p = top.join(rel);
+            self.cfg.secrets.is_match(&p)
+                && !self.cfg.secret_exceptions.is_match(&p)
+                && limits.is_none_or(|l| l.iter().any(|d| p.starts_with(d)))
+        });
+        if secret {
+            // `.env` committed once: `git log -p` prints it though no file or index holds it.
+            self.not_read_only();
+            self.facts.secret_mention = true;
+        }
+        for a in rest {
+            let Some(l) = a.lit.as_deref() else {
+                continue;
+            };
+            if l == "--" {
+                break;
+            }
+            let word = l.rsplit_once('=').map_or(l, |(_, v)| v);
+            for head in word.split(['^', '~', ':', '@', '.']).take(1) {
+                if head.len() >= 4
+                    && head.chars().all(|c| c.is_ascii_hexdigit())
+                    && !h.reaches_id(head)
+                    && !self.ctx.absolute(self.cfg, l).exists()
+                {
+                    self.not_read_only();
+                    self.facts.not_understood(
+                        "names an object id that no commit, reflog entry or index reaches",
+                    );
+                }
             }
         }
     }
@@ -1090,7 +1183,12 @@ fn config_query(rest: &[Arg]) -> ConfigQuery {
 /// What a diff or log form prints: contents when a patch option is given, or (for `diff` and
 /// `show`, whose default is a patch) when no summary option replaces it.
 fn diff_output(p: &Parsed, patch_by_default: bool) -> Output {
-    let patch = p.opts.iter().any(|o| PATCH_OPTS.contains(&o.name.as_str()));
+    // The pickaxe (`-S TEXT`, `-G RE`) answers whether contents hold a text: asked one
+    // guess at a time, that prints them.
+    let patch = p.opts.iter().any(|o| {
+        PATCH_OPTS.contains(&o.name.as_str())
+            || matches!(o.name.as_str(), "-S" | "-S=" | "-G" | "-G=")
+    });
     let summary = p
         .opts
         .iter()

@@ -17,8 +17,10 @@ pub(super) fn not_print_only(program: &str, protected: &dyn Fn(&str) -> bool) ->
     {
         return Some("control characters".into());
     }
+    // `SYMTAB["ENV" "IRON"]` is ENVIRON under a computed name (gawk).
     for word in [
-        "system", "getline", "ARGV", "ARGC", "close", "fflush", "PROCINFO", "@",
+        "system", "getline", "ARGV", "ARGC", "close", "fflush", "PROCINFO", "SYMTAB", "FUNCTAB",
+        "@",
     ] {
         if program.contains(word) {
             return Some(format!("uses `{word}`"));
@@ -37,28 +39,19 @@ pub(super) fn not_print_only(program: &str, protected: &dyn Fn(&str) -> bool) ->
     }) {
         return Some("escape bytes".into());
     }
-    // `>` inside an action is output redirection (`print > "f"`); in a pattern it compares.
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut prev = ' ';
-    for c in program.chars() {
-        match c {
-            '"' if prev != '\\' => in_string = !in_string,
-            '{' if !in_string => depth += 1,
-            '}' if !in_string => depth = depth.saturating_sub(1),
-            '>' if !in_string && depth > 0 => return Some("output redirection".into()),
-            _ => {}
-        }
-        prev = c;
+    if redirects_output(program) {
+        return Some("output redirection".into());
     }
     // ENVIRON["NAME"] with a literal, unprotected NAME only.
     let mut rest = program;
     while let Some(i) = rest.find("ENVIRON") {
         let after = rest.get(i + "ENVIRON".len()..).unwrap_or("");
+        // A plain name only: `"OPENAI_API_" "KEY"` and `"OPENAI_API_\\KEY"` are computed.
         let Some(name) = after
             .strip_prefix("[\"")
             .and_then(|r| r.split_once("\"]"))
             .map(|(n, _)| n)
+            .filter(|n| super::super::words::is_name(n))
         else {
             return Some("`ENVIRON` of a computed name".into());
         };
@@ -68,6 +61,36 @@ pub(super) fn not_print_only(program: &str, protected: &dyn Fn(&str) -> bool) ->
         rest = after;
     }
     None
+}
+
+/// Whether an awk program may redirect output (`print > "f"`): a `>` inside an action.
+/// Strings are lexed with their escapes; where a regex literal or a comment could hide a
+/// quote (`/"/`, `# "`), strings are not trusted and any `>` after the first `{` counts.
+fn redirects_output(program: &str) -> bool {
+    let ambiguous = program.contains('#') || program.contains('/');
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in program.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            '"' if !ambiguous => in_string = true,
+            '{' => depth += 1,
+            '}' if !ambiguous => depth = depth.saturating_sub(1),
+            '>' if depth > 0 => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 fn awk_check(w: &mut Walker<'_>, call: &mut Call<'_>) {
@@ -163,6 +186,8 @@ mod tests {
             "{print ENVIRON[\"HOME\"]}",
             "length($0) > 80",
             "{ if (x || y) print }",
+            "{print \">\" $1}",
+            "{print \"a\\\"b>\" $1}",
         ] {
             assert!(not_print_only(ok, &p).is_none(), "{ok}");
         }
@@ -179,6 +204,14 @@ mod tests {
             "BEGIN{print \"\\033[2J\"}",
             "BEGIN{print \"\\x1b\"}",
             "@load \"x\"",
+            // A quote in a regex literal or a comment must not hide the redirection.
+            "/\"/ {print > \"x\"}",
+            "{ if (/\"/) print > \"x\" }",
+            "{ # \"\n print > \"x\" }",
+            "{ x = \"\\\\\"; print > \"x\" }",
+            "{print ENVIRON[\"OPENAI_API_\" \"KEY\"]}",
+            "{print ENVIRON[\"OPENAI_API_\\KEY\"]}",
+            "BEGIN{for (k in SYMTAB[\"ENV\" \"IRON\"]) print k}",
         ] {
             assert!(not_print_only(bad, &p).is_some(), "{bad}");
         }

@@ -617,8 +617,10 @@ impl Walker<'_> {
                 skip_hidden,
                 only,
             ) {
-                Some(false) => {}
-                Some(true) => self.facts.secret_read = true,
+                Some(crate::paths::Tree::Clean) => {}
+                Some(crate::paths::Tree::Secret) => self.facts.secret_read = true,
+                // Secret by content only: asked, as the Read tool does (it may be a sample).
+                Some(crate::paths::Tree::Credentials) => self.facts.secret_mention = true,
                 None => {
                     self.not_read_only();
                     self.facts

@@ -448,6 +448,20 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
     c.execute("window.notReloaded = true", vec![])
         .await
         .expect("script");
+    // The page follows the server's event stream (EventSource.OPEN is 1).
+    let start = Instant::now();
+    while c
+        .execute("return state.events ? state.events.readyState : -1", vec![])
+        .await
+        .expect("script")
+        != json!(1)
+    {
+        assert!(
+            start.elapsed() < WAIT,
+            "the queue's event stream did not open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let edit = w.hook(
         "Edit",
         json!({"file_path": w.ws.join("notes.txt").display().to_string(),

@@ -174,6 +174,10 @@ function openEvents(onChange) {
   }
   // The session ended while the page was open: back to the login.
   es.addEventListener("ended", () => { stopLive(); state.session = null; location.hash = "#/login"; });
+  // The browser reconnects by itself when a stream ends (the server closes each after an
+  // hour); what changed in between is not replayed, so look again on every reopening.
+  let opened = false;
+  es.addEventListener("open", () => { if (opened) onChange("lagged", null); opened = true; });
   state.events = es;
   return true;
 }

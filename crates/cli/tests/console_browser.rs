@@ -415,6 +415,7 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
         "Access token"
     );
     w.shot(c, "login").await;
+    labelled(c, "login").await;
     // A wrong token is refused, and says so.
     token.send_keys("ast_0000").await.expect("type");
     find(c, "#login-submit")
@@ -804,6 +805,28 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
         "the request page is wider than a phone"
     );
     w.shot(c, "phone-request").await;
+    for (page, ready) in [
+        ("grants", "#grants-empty"),
+        ("audit", "#audit-table"),
+        ("policy", "#policy-version"),
+    ] {
+        c.goto(&w.url(&format!("/console/#/{page}")))
+            .await
+            .expect(page);
+        find(c, ready).await;
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(
+            overflow,
+            json!(false),
+            "the {page} page is wider than a phone"
+        );
+    }
 
     // --- someone else decides while the page is open: it says so, without a reload
     c.goto(&w.url(&format!("/console/#/requests/{dist_id}")))

@@ -53,10 +53,17 @@ pub enum GatewayError {
     Policy(String),
     #[error("{0}")]
     Refused(String),
+    /// What the caller would change is already settled (answered, expired, approved by the
+    /// same person) or another change won the race: the caller's view is stale, nothing is
+    /// broken (a server answers 409).
+    #[error("{0}")]
+    Conflict(String),
     #[error("no request {0}")]
     NoSuchRequest(i64),
     #[error("no grant {0}")]
     NoSuchGrant(i64),
+    #[error("no token {0}")]
+    NoSuchToken(i64),
     #[error("{0}")]
     Io(String),
 }

@@ -83,6 +83,21 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// A person (never an agent), checked before the body is read: the audit log, listings of
+/// every principal's requests and grants, answers to requests, the live stream.
+#[derive(Debug, Clone)]
+pub struct Person(pub Caller);
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Person, Problem> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        caller.require_person(&format!("{} {}", parts.method, parts.uri.path()))?;
+        Ok(Person(caller))
+    }
+}
+
 /// Reads the bearer token; anything else in the header is refused (no Basic, no cookies
 /// here: the console's session cookie has its own extractor).
 pub fn bearer(parts: &Parts) -> Result<&str, Problem> {

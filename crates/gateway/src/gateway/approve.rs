@@ -74,7 +74,7 @@ impl Gateway {
             .transition(id, |a, _, _, _| a.cancel(), "cancel", None, Some(why), None)
             .await
         {
-            Ok(_) | Err(GatewayError::Refused(_)) => Ok(()),
+            Ok(_) | Err(GatewayError::Refused(_) | GatewayError::Conflict(_)) => Ok(()),
             Err(e) => Err(e),
         }
     }

@@ -518,7 +518,7 @@ impl Gateway {
     /// Revokes a token (and with it every token minted under it).
     pub async fn revoke_token(&self, by: &Identity, id: i64) -> Result<TokenInfo, GatewayError> {
         let Some(row) = self.store.token(id).await? else {
-            return Err(GatewayError::Refused(format!("no token {id}")));
+            return Err(GatewayError::NoSuchToken(id));
         };
         if !(by.is_local_admin() || by.is_admin() || self.owns(by, &row)) {
             let why = format!(
@@ -534,7 +534,7 @@ impl Gateway {
         let row = tx
             .revoke_token(id, now)
             .await?
-            .ok_or_else(|| GatewayError::Refused(format!("no token {id}")))?;
+            .ok_or(GatewayError::NoSuchToken(id))?;
         let mut e = base_event("token.revoked");
         e.insert("principal".into(), json!(row.principal));
         e.insert("approver".into(), json!(by.actor()));

@@ -35,7 +35,12 @@ impl Gateway {
                 e.insert("reason".into(), json!(refusal.to_string()));
                 tx.append(redactor_event(&self.redactor(), e)).await?;
                 tx.commit().await?;
-                Err(GatewayError::Refused(refusal.to_string()))
+                Err(match refusal {
+                    Refusal::NotPending(_) | Refusal::Expired | Refusal::AlreadyApproved(_) => {
+                        GatewayError::Conflict(refusal.to_string())
+                    }
+                    _ => GatewayError::Refused(refusal.to_string()),
+                })
             }
             Ok(step) => {
                 if let Some(a) = actor {

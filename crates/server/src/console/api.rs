@@ -37,21 +37,10 @@ fn json_ok(v: Value) -> Response {
     res
 }
 
-/// A gateway error as a problem: 404 for what does not exist, 409 for what is already
-/// settled, 403 for every other refusal, 500 (nothing internal in the text) otherwise.
+/// A gateway error as a problem: the API's mapping (404, 409 for what is already settled or
+/// lost a race, 403 for other refusals, 500 with nothing internal otherwise).
 fn gateway_problem(context: &str, e: GatewayError) -> Problem {
-    match e {
-        GatewayError::NoSuchRequest(id) => Problem::not_found(format!("no request {id}")),
-        GatewayError::NoSuchGrant(id) => Problem::not_found(format!("no grant {id}")),
-        GatewayError::Refused(why) => {
-            if why.contains("already") || why.contains("expired before") {
-                Problem::conflict(why)
-            } else {
-                Problem::forbidden(why)
-            }
-        }
-        other => Problem::internal(context, &other),
-    }
+    crate::routes::gateway_problem(context, e)
 }
 
 fn config_problem(context: &str, e: ConfigError) -> Response {

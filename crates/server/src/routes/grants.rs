@@ -1,7 +1,7 @@
 //! Grants ("ask once" leaves one behind): list and revoke. People only.
 
 use super::gateway_problem;
-use crate::auth::Caller;
+use crate::auth::Person;
 use crate::extract::ApiQuery;
 use crate::problem::Problem;
 use crate::AppState;
@@ -47,10 +47,9 @@ pub struct GrantList {
 )]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    _: Person,
     ApiQuery(q): ApiQuery<GrantsQuery>,
 ) -> Result<Json<GrantList>, Problem> {
-    caller.require_person("listing grants")?;
     let grants = state
         .gateway
         .grants(q.all.unwrap_or(false))
@@ -82,10 +81,9 @@ pub struct Revoked {
 )]
 pub async fn revoke(
     State(state): State<AppState>,
-    caller: Caller,
+    Person(caller): Person,
     Path(id): Path<i64>,
 ) -> Result<Json<Revoked>, Problem> {
-    caller.require_person("revoking grants")?;
     state
         .gateway
         .revoke(id, &caller.identity)

@@ -3,7 +3,7 @@
 //! upwards; a token is shown once).
 
 use super::gateway_problem;
-use crate::auth::Caller;
+use crate::auth::{Caller, Person};
 use crate::extract::{ApiQuery, StrictJson};
 use crate::problem::Problem;
 use crate::AppState;
@@ -55,9 +55,8 @@ pub struct PrincipalList {
 )]
 pub async fn principals(
     State(state): State<AppState>,
-    caller: Caller,
+    Person(caller): Person,
 ) -> Result<Json<PrincipalList>, Problem> {
-    caller.require_person("the principal list")?;
     let policy = state.gateway.policy();
     let principals = policy
         .directory
@@ -93,11 +92,7 @@ pub struct RoleList {
         (status = 403, description = "An agent", body = Problem, content_type = "application/problem+json"),
     )
 )]
-pub async fn roles(
-    State(state): State<AppState>,
-    caller: Caller,
-) -> Result<Json<RoleList>, Problem> {
-    caller.require_person("the role list")?;
+pub async fn roles(State(state): State<AppState>, _: Person) -> Result<Json<RoleList>, Problem> {
     let policy = state.gateway.policy();
     let mut roles: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for p in policy.directory.iter() {

@@ -18,24 +18,19 @@ use std::convert::Infallible;
 use std::future::Future;
 use tokio::sync::mpsc;
 
-/// A gateway error as a problem: 404 for what does not exist, 409 for what is already
-/// settled, 403 for every other refusal, 500 (with nothing internal in the text) otherwise.
+/// A gateway error as a problem, by its type: 404 for what does not exist, 409 for what is
+/// already settled or lost a race to another change (an answer to a decided request, a second
+/// approval by the same person, a revocation of what is revoked, a stale policy version), 403
+/// for every other refusal, 500 (with nothing internal in the text) otherwise.
 pub fn gateway_problem(context: &str, e: GatewayError) -> Problem {
     match e {
         GatewayError::NoSuchRequest(id) => Problem::not_found(format!("no request {id}")),
         GatewayError::NoSuchGrant(id) => Problem::not_found(format!("no grant {id}")),
-        GatewayError::Refused(why) => {
-            if why.contains("already") || why.contains("expired before") {
-                Problem::conflict(why)
-            } else if why.starts_with("no token ") {
-                Problem::not_found(why)
-            } else {
-                Problem::forbidden(why)
-            }
-        }
-        // A change that lost to another (already revoked, already answered): the caller's
-        // view is stale, nothing is broken.
+        GatewayError::NoSuchToken(id) => Problem::not_found(format!("no token {id}")),
+        GatewayError::Refused(why) => Problem::forbidden(why),
+        GatewayError::Conflict(why) => Problem::conflict(why),
         GatewayError::Store(StoreError::Conflict(why)) => Problem::conflict(why),
+        GatewayError::Store(e @ StoreError::Stale { .. }) => Problem::conflict(e.to_string()),
         other => Problem::internal(context, &other),
     }
 }

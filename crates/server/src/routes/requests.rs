@@ -2,7 +2,7 @@
 //! show, approve (optionally for a period: a grant), deny, and the request's event stream.
 
 use super::{async_stream, gateway_problem, sse_response};
-use crate::auth::Caller;
+use crate::auth::{Caller, Person};
 use crate::extract::{ApiQuery, StrictJson};
 use crate::hub::LiveEvent;
 use crate::problem::Problem;
@@ -324,10 +324,9 @@ pub struct RequestList {
 )]
 pub async fn list(
     AxState(state): AxState<AppState>,
-    caller: Caller,
+    _: Person,
     ApiQuery(q): ApiQuery<ListQuery>,
 ) -> Result<Json<RequestList>, Problem> {
-    caller.require_person("listing requests")?;
     let which = match q.state.as_deref().unwrap_or("pending") {
         "all" => None,
         s => Some(
@@ -501,7 +500,7 @@ async fn precheck(state: &AppState, caller: &Caller, id: i64) -> Result<(), Prob
 )]
 pub async fn approve(
     AxState(state): AxState<AppState>,
-    caller: Caller,
+    Person(caller): Person,
     Path(id): Path<i64>,
     StrictJson(body): StrictJson<ApproveRequest>,
 ) -> Result<Json<AnswerResult>, Problem> {
@@ -546,7 +545,7 @@ pub struct DenyRequest {
 )]
 pub async fn deny(
     AxState(state): AxState<AppState>,
-    caller: Caller,
+    Person(caller): Person,
     Path(id): Path<i64>,
     StrictJson(body): StrictJson<DenyRequest>,
 ) -> Result<Json<AnswerResult>, Problem> {

@@ -303,11 +303,13 @@ async fn editing_the_policy_file_changes_the_next_decision_within_a_second() {
         }
         assert!(
             edited.elapsed() < std::time::Duration::from_secs(1),
-            "the edit was not in force after a second"
+            "the edit was not in force after a second ({:?})",
+            edited.elapsed()
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let took = edited.elapsed();
+    eprintln!("edit in force after {took:?}");
     assert!(took < std::time::Duration::from_secs(1), "{took:?}");
     let loaded = s
         .get("/v1/audit?event=policy.loaded", Some(&owner))
@@ -325,7 +327,15 @@ async fn editing_the_policy_file_changes_the_next_decision_within_a_second() {
     // A broken file: version 2 keeps deciding, the refusal shows in GET /v1/policy and in
     // the audit log.
     std::fs::write(&file, "permit (principal, action, resource").unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    // Wait (with a generous deadline) until the watcher has seen and refused it.
+    let broken = std::time::Instant::now();
+    while s.get("/v1/policy", Some(&owner)).await.json()["last_rejected"].is_null() {
+        assert!(
+            broken.elapsed() < std::time::Duration::from_secs(10),
+            "the broken edit was never noticed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     for _ in 0..3 {
         let d = s.decide(&agent, shell("cargo test")).await;
         assert_ne!(d["decision"], "allow", "{d}");
@@ -345,7 +355,11 @@ async fn editing_the_policy_file_changes_the_next_decision_within_a_second() {
         .get("/v1/audit?event=policy.rejected", Some(&owner))
         .await
         .json();
-    assert_eq!(refused["events"].as_array().unwrap().len(), 1, "{refused}");
+    let refused = refused["events"].as_array().unwrap();
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    // Which version kept serving, and who (the files) the refused edit came from.
+    assert_eq!(refused[0]["policy_version"], 2, "{refused:?}");
+    assert_eq!(refused[0]["principal"], "files", "{refused:?}");
 
     // Fixing the file puts it in force again, as a new version.
     std::fs::write(&file, &original).unwrap();

@@ -34,7 +34,7 @@ const SETTINGS: &str = "assent.toml";
 const MAX_FILES: usize = 64;
 const MAX_FILE_BYTES: usize = 4 * 1024 * 1024;
 /// How often the server looks at the policy files (a change is in force within two periods).
-pub const WATCH_PERIOD: Duration = Duration::from_millis(250);
+pub const WATCH_PERIOD: Duration = Duration::from_millis(100);
 /// Longest error text kept in an audit event.
 const ERROR_MAX: usize = 4000;
 

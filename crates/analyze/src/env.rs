@@ -13,11 +13,16 @@ impl EnvMatcher {
         }
     }
 
+    /// Protected by name, or by value: a variable of any name whose value in this process's
+    /// environment (which the hook inherits from the agent) holds something shaped like a
+    /// live credential — `HTTPS_PROXY=http://user:pass@proxy`, `REDIS_URL=redis://:pw@h`,
+    /// `SENTRY_DSN`, a token under an unusual name — is a secret too.
     pub fn is_protected(&self, name: &str) -> bool {
-        let name = name.to_ascii_uppercase();
+        let upper = name.to_ascii_uppercase();
         self.patterns
             .iter()
-            .any(|p| wildcard(p.as_bytes(), name.as_bytes()))
+            .any(|p| wildcard(p.as_bytes(), upper.as_bytes()))
+            || value_holds_credential(name)
     }
 
     /// Protected names that occur as words inside `text` (for code given to interpreters).
@@ -28,6 +33,17 @@ impl EnvMatcher {
             .map(str::to_string)
             .collect()
     }
+}
+
+/// Whether the variable's current value holds something shaped like a live credential.
+fn value_holds_credential(name: &str) -> bool {
+    if name.is_empty() || name.contains(['=', '\0']) {
+        return false;
+    }
+    std::env::var_os(name).is_some_and(|v| {
+        let v = v.to_string_lossy();
+        v.len() <= 64 * 1024 && !crate::secrets::find(&v).is_empty()
+    })
 }
 
 /// `*` matches any run of characters; everything else matches itself.
@@ -70,6 +86,7 @@ mod tests {
         assert!(m.is_protected("DB_PASSWORD_FILE"));
         assert!(!m.is_protected("PORTABLE"));
         assert!(!m.is_protected("HOME"));
+        // By value (tests/env_values.rs sets the variables: one test per process).
         assert_eq!(
             m.mentioned_in("print(os.environ['OPENAI_API_KEY'])"),
             vec!["OPENAI_API_KEY"]

@@ -11,6 +11,7 @@
 
 pub mod action;
 pub mod approval;
+pub mod clock;
 pub mod decision;
 pub mod facts;
 pub mod json;
@@ -19,6 +20,7 @@ pub mod redact;
 pub mod text;
 
 pub use action::{Action, ActionError, Kind};
+pub use clock::{Clock, ManualClock};
 pub use decision::{Decision, Mode, OnTimeout, Requirement, Severity, Verdict};
 pub use facts::Facts;
 pub use principal::{Directory, Principal, PrincipalKind};

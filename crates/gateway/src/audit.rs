@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Read access to one store's audit log.
 #[derive(Debug, Clone)]
 pub struct AuditLog {
-    pub(crate) store: Store,
+    pub(crate) store: Arc<dyn Store>,
 }
 
 /// Which events to read; every `None` matches everything.
@@ -74,7 +75,7 @@ impl AuditLog {
             )));
         }
         Ok(AuditLog {
-            store: Store::open(&db).await?,
+            store: assent_store::open(&db).await?,
         })
     }
 

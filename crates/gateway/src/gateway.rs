@@ -41,9 +41,11 @@ pub use tokens::{
 pub use views::{GrantView, RequestSummary, RequestView, LIST_MAX};
 
 use crate::engine::Evaluation;
+use assent_core::Clock;
 use assent_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayError {
@@ -111,13 +113,48 @@ pub struct Requested {
 }
 
 pub struct Gateway {
-    store: Store,
+    store: Arc<dyn Store>,
+    /// What "now" is for every deadline, expiry and event time the gateway decides.
+    clock: Arc<dyn Clock>,
     /// The active policy, swapped at runtime (`config.rs`).
     config: config::Config,
     /// Key for the action digests Assent stores and exports (see [`Gateway::keyed`]).
     digest_key: String,
 }
 
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+}
+
+/// How to open a [`Gateway`]; [`OpenOptions::default`] is what the front ends use.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// Files that do not load leave the newest recorded version in force (a server, the
+    /// policy commands) instead of being an error (a one-shot front end).
+    pub serving: bool,
+    pub clock: Arc<dyn Clock>,
+    /// A store opened by the caller; `None`: the embedded SQLite store in the home.
+    pub store: Option<Arc<dyn Store>>,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        OpenOptions {
+            serving: false,
+            clock: Arc::new(SystemClock),
+            store: None,
+        }
+    }
+}
+
+/// Milliseconds since the epoch by the system clock. Gateway methods use the injected
+/// [`Clock`] instead ([`Gateway::now`]).
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -16,9 +16,9 @@ pub use audit::{AuditLog, AuditQuery, ExportFormat, VerifyView};
 pub use engine::{Engine, EngineError, Evaluation, Locations};
 pub use gateway::{
     db_path, env_redactor, now_ms, parse_ttl, policy_source, summarize, AuthError, Gateway,
-    GatewayError, GrantScope, GrantView, Identity, LiveAudit, NewToken, Outcome, Pending, Proof,
-    RequestSummary, RequestView, Requested, TokenInfo, WaitEnd, WaitLook, DEFAULT_TTL_MS,
-    EVENT_FIELDS, LIST_MAX, LOCAL_ADMIN, MAX_TTL_MS, TOKEN_PREFIX,
+    GatewayError, GrantScope, GrantView, Identity, LiveAudit, NewToken, OpenOptions, Outcome,
+    Pending, Proof, RequestSummary, RequestView, Requested, SystemClock, TokenInfo, WaitEnd,
+    WaitLook, DEFAULT_TTL_MS, EVENT_FIELDS, LIST_MAX, LOCAL_ADMIN, MAX_TTL_MS, TOKEN_PREFIX,
 };
 pub use gateway::{
     diff_files, files_to_source, ActivePolicy, ConfigError, PolicyDiff, PolicyFileDiff,

@@ -12,7 +12,7 @@
     clippy::string_slice
 )]
 
-use assent_store::Store;
+use assent_store::{SqliteStore, Store};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Map, Value};
 
@@ -37,7 +37,7 @@ fn bench(c: &mut Criterion) {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     let store = rt
-        .block_on(Store::open(&dir.path().join("append.db")))
+        .block_on(SqliteStore::open(&dir.path().join("append.db")))
         .expect("open");
     let mut i = 0u64;
     let mut g = c.benchmark_group("audit");
@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
     const N: u64 = 200_000;
     let vdir = tempfile::tempdir().expect("tempdir");
     let vstore = rt
-        .block_on(Store::open(&vdir.path().join("verify.db")))
+        .block_on(SqliteStore::open(&vdir.path().join("verify.db")))
         .expect("open");
     rt.block_on(async {
         for chunk in 0..(N / 10_000) {

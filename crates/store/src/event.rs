@@ -32,7 +32,10 @@ pub enum EventKind {
     ExecutionResult,
     TokenRedeemed,
     TokenRefused,
+    TokenCreated,
+    TokenRevoked,
     AuthFailed,
+    AuthRefused,
     Other(String),
 }
 
@@ -59,7 +62,10 @@ const KNOWN: &[EventKind] = &[
     EventKind::ExecutionResult,
     EventKind::TokenRedeemed,
     EventKind::TokenRefused,
+    EventKind::TokenCreated,
+    EventKind::TokenRevoked,
     EventKind::AuthFailed,
+    EventKind::AuthRefused,
 ];
 
 impl EventKind {
@@ -86,7 +92,10 @@ impl EventKind {
             EventKind::ExecutionResult => "execution.result",
             EventKind::TokenRedeemed => "token.redeemed",
             EventKind::TokenRefused => "token.refused",
+            EventKind::TokenCreated => "token.created",
+            EventKind::TokenRevoked => "token.revoked",
             EventKind::AuthFailed => "auth.failed",
+            EventKind::AuthRefused => "auth.refused",
             EventKind::Other(s) => s,
         }
     }

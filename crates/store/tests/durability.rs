@@ -16,7 +16,7 @@
     clippy::string_slice
 )]
 
-use assent_store::{verify_rows, Store, VerifyReport};
+use assent_store::{verify_rows, SqliteStore, Store, VerifyReport};
 use serde_json::{json, Map, Value};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -38,7 +38,7 @@ fn event(i: u64) -> Map<String, Value> {
     m
 }
 
-async fn verify(store: &Store) -> VerifyReport {
+async fn verify(store: &SqliteStore) -> VerifyReport {
     let mut report = VerifyReport::default();
     let rows = store.events(0, i64::MAX).await.expect("events");
     verify_rows(
@@ -55,7 +55,7 @@ fn append_child() {
         return;
     };
     rt().block_on(async {
-        let store = Store::open(Path::new(&path)).await.expect("open");
+        let store = SqliteStore::open(Path::new(&path)).await.expect("open");
         for i in 0.. {
             let mut tx = store.begin().await.expect("begin");
             let seq = tx.append(event(i)).await.expect("append");
@@ -104,7 +104,7 @@ fn kill_9_loses_no_acknowledged_event() {
         acknowledged.len()
     );
     rt().block_on(async {
-        let store = Store::open(&db).await.expect("reopen");
+        let store = SqliteStore::open(&db).await.expect("reopen");
         let report = verify(&store).await;
         assert!(
             report.first_break.is_none(),
@@ -122,9 +122,11 @@ fn kill_9_loses_no_acknowledged_event() {
     });
 }
 
-async fn fresh(n: u64) -> (tempfile::TempDir, Store) {
+async fn fresh(n: u64) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(&dir.path().join("a.db")).await.expect("open");
+    let store = SqliteStore::open(&dir.path().join("a.db"))
+        .await
+        .expect("open");
     for i in 0..n {
         let mut tx = store.begin().await.expect("begin");
         tx.append(event(i)).await.expect("append");
@@ -178,7 +180,9 @@ fn tampering_is_detected_and_named() {
 fn tokens_redeem_once_for_their_digest_before_expiry() {
     rt().block_on(async {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("t.db")).await.expect("open");
+        let store = SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("open");
         let approval = assent_core::approval::Approval::new(
             assent_core::Requirement {
                 approvers: vec!["owner".into()],

@@ -81,7 +81,7 @@ impl Gateway {
 
     /// Applies `on_timeout` to every pending request past its deadline.
     pub async fn expire_due(&self) -> Result<usize, GatewayError> {
-        let now = now_ms();
+        let now = self.now();
         let mut n = 0;
         for r in self.store.requests_in_state(State::Pending, 10_000).await? {
             if r.deadline_ms <= now && self.expire(r.id).await.is_ok() {

@@ -13,7 +13,7 @@
 //! the watcher loads it. A version is never in force unless its exact text is in the store.
 
 use super::events::{base_event, redactor_event};
-use super::{now_ms, policy_source, rfc3339, Gateway, GatewayError};
+use super::{now_ms, policy_source, rfc3339, Gateway, GatewayError, OpenOptions};
 use crate::engine::{Engine, Locations};
 use assent_core::redact::Redactor;
 use assent_policy::{Policy, PolicyError, PolicySource};
@@ -483,7 +483,7 @@ impl Config {
     /// force (the rejection audited and kept for [`Gateway::active_policy`]); without it they
     /// are an error, as for a one-shot front end that must not act on a policy it cannot read.
     pub(super) async fn open(
-        store: &Store,
+        store: &dyn Store,
         loc: &Locations,
         explicit: Option<&Path>,
         fall_back: bool,
@@ -543,9 +543,14 @@ impl Config {
 }
 
 /// Audits a refused candidate (best effort: the refusal stands whether or not it is written).
-async fn audit_rejection(store: &Store, redactor: &Redactor, r: &Rejection, active: Option<i64>) {
+async fn audit_rejection(
+    store: &dyn Store,
+    redactor: &Redactor,
+    r: &Rejection,
+    active: Option<i64>,
+) {
     if let Ok(mut tx) = store.begin().await {
-        let mut ev = base_event("policy.rejected");
+        let mut ev = base_event("policy.rejected", now_ms());
         ev.insert("principal".into(), json!(r.by));
         ev.insert("decision".into(), json!("deny"));
         ev.insert("policy_version".into(), json!(active));
@@ -593,7 +598,7 @@ fn unreadable(path: &Path, e: &GatewayError) -> Rejection {
 /// is checked completely, recorded and audited as `policy.loaded`. A refusal is audited and
 /// returned with the error to show.
 async fn load_source(
-    store: &Store,
+    store: &dyn Store,
     loc: &Locations,
     path: &Path,
     source: PolicySource,
@@ -648,7 +653,7 @@ async fn load_source(
                         },
                     )
                     .await?;
-                let mut ev = base_event("policy.loaded");
+                let mut ev = base_event("policy.loaded", now_ms());
                 ev.insert("principal".into(), json!("files"));
                 ev.insert("policy_version".into(), json!(v));
                 ev.insert(
@@ -700,7 +705,15 @@ impl Gateway {
         loc: &Locations,
         policy_dir: Option<&Path>,
     ) -> Result<Gateway, GatewayError> {
-        Self::open_with(loc, policy_dir, true).await
+        Self::open_with(
+            loc,
+            policy_dir,
+            OpenOptions {
+                serving: true,
+                ..OpenOptions::default()
+            },
+        )
+        .await
     }
 
     /// The engine in force now. A caller that decides with it finishes on this version.
@@ -807,7 +820,7 @@ impl Gateway {
     ) -> ConfigError {
         let r = rejection(by, digest, render(&problems), problems.clone());
         let active = self.policy().version as i64;
-        audit_rejection(&self.store, &self.redactor(), &r, Some(active)).await;
+        audit_rejection(self.store.as_ref(), &self.redactor(), &r, Some(active)).await;
         ConfigError::Invalid(problems)
     }
 
@@ -857,7 +870,7 @@ impl Gateway {
         } else {
             "policy.activated"
         };
-        let mut ev = base_event(event);
+        let mut ev = base_event(event, self.now());
         ev.insert("principal".into(), json!(by));
         ev.insert("policy_version".into(), json!(v));
         ev.insert(
@@ -901,7 +914,7 @@ impl Gateway {
             format!("stale: based on version {expected}, but version {current} is active"),
             Vec::new(),
         );
-        audit_rejection(&self.store, &self.redactor(), &r, Some(current)).await;
+        audit_rejection(self.store.as_ref(), &self.redactor(), &r, Some(current)).await;
     }
 
     /// Every recorded version, oldest first; the newest is the active one.
@@ -961,7 +974,7 @@ impl Gateway {
         let outcome = match read {
             Ok(source) => {
                 load_source(
-                    &self.store,
+                    self.store.as_ref(),
                     &self.config.loc,
                     &path,
                     source,
@@ -972,7 +985,7 @@ impl Gateway {
             }
             Err(e) => {
                 let r = unreadable(&path, &e);
-                audit_rejection(&self.store, &redactor, &r, Some(v)).await;
+                audit_rejection(self.store.as_ref(), &redactor, &r, Some(v)).await;
                 Err((r, e))
             }
         };

@@ -21,7 +21,7 @@ impl Gateway {
         let engine = self.engine();
         let mut evaluation = engine.evaluate(adapted, principal);
         evaluation.digest = self.keyed(&evaluation.digest);
-        let now = now_ms();
+        let now = self.now();
         let d = &evaluation.decision;
         let mut tx = self.store.begin().await?;
         let who = evaluation

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 
 impl Gateway {
     pub(super) fn action_event(&self, name: &str, ev: &Evaluation) -> Map<String, Value> {
-        let mut e = base_event(name);
+        let mut e = base_event(name, self.now());
         e.insert(
             "principal".into(),
             json!(ev.chain.first().map(|p| p.name.clone()).unwrap_or_default()),
@@ -43,7 +43,7 @@ impl Gateway {
     }
 
     pub(super) fn request_event(&self, name: &str, row: &RequestRow) -> Map<String, Value> {
-        let mut e = base_event(name);
+        let mut e = base_event(name, self.now());
         let b = &row.body;
         e.insert("request_id".into(), json!(row.id));
         e.insert("principal".into(), json!(row.principal));
@@ -60,8 +60,7 @@ impl Gateway {
     }
 }
 
-pub(super) fn base_event(name: &str) -> Map<String, Value> {
-    let now = now_ms();
+pub(super) fn base_event(name: &str, now: i64) -> Map<String, Value> {
     let mut e = Map::new();
     for k in EVENT_FIELDS {
         e.insert((*k).into(), Value::Null);

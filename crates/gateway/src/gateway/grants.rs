@@ -13,13 +13,13 @@ impl Gateway {
             )));
         }
         let by = by.name();
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.store.begin().await?;
         let g = tx
             .revoke_grant(grant_id, now)
             .await?
             .ok_or(GatewayError::NoSuchGrant(grant_id))?;
-        let mut e = base_event("grant.revoked");
+        let mut e = base_event("grant.revoked", now);
         e.insert("approver".into(), json!(by));
         e.insert("principal".into(), json!(g.principal));
         e.insert("digest".into(), json!(g.digest));

@@ -4,7 +4,7 @@ use super::*;
 use crate::engine::{Engine, Locations};
 use assent_core::redact::Redactor;
 use assent_policy::PolicySource;
-use assent_store::{RequestBody, Store};
+use assent_store::RequestBody;
 use std::path::Path;
 
 /// Values of protected variables in this process's environment, for redaction.
@@ -49,25 +49,36 @@ impl Gateway {
     /// Opens the store in `loc.assent_home`, loads the policy and records its version. Files
     /// that do not load are an error (see [`Gateway::open_serving`] for a server).
     pub async fn open(loc: &Locations, policy_dir: Option<&Path>) -> Result<Gateway, GatewayError> {
-        Self::open_with(loc, policy_dir, false).await
+        Self::open_with(loc, policy_dir, OpenOptions::default()).await
     }
 
-    pub(super) async fn open_with(
+    /// Opens with a chosen clock and store (tests, other backends) and fallback behaviour.
+    pub async fn open_with(
         loc: &Locations,
         policy_dir: Option<&Path>,
-        fall_back: bool,
+        opts: OpenOptions,
     ) -> Result<Gateway, GatewayError> {
         std::fs::create_dir_all(&loc.assent_home).map_err(|e| {
             GatewayError::Io(format!("cannot create {}: {e}", loc.assent_home.display()))
         })?;
-        let store = Store::open(&loc.assent_home.join("assent.db")).await?;
-        let config = super::config::Config::open(&store, loc, policy_dir, fall_back).await?;
+        let store = match opts.store {
+            Some(s) => s,
+            None => assent_store::open(&db_path(&loc.assent_home)).await?,
+        };
+        let config =
+            super::config::Config::open(store.as_ref(), loc, policy_dir, opts.serving).await?;
         let digest_key = store.key("digest", &new_secret()?).await?;
         Ok(Gateway {
             store,
+            clock: opts.clock,
             config,
             digest_key,
         })
+    }
+
+    /// Now, by the gateway's clock: what deadlines and expiries are measured against.
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
     }
 
     /// The digest Assent stores, exports and binds approvals to: the action's SHA-256 keyed

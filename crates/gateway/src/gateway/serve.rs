@@ -3,7 +3,7 @@
 //! look at a time, so that the server sleeps on its own wake-ups instead of polling),
 //! following the audit log for live pages, and closing the store on shutdown.
 
-use super::{now_ms, sha256_hex, Gateway, GatewayError, Pending, WaitEnd};
+use super::{sha256_hex, Gateway, GatewayError, Pending, WaitEnd};
 use crate::audit::AuditQuery;
 use assent_core::approval::State;
 use serde::Serialize;
@@ -88,7 +88,7 @@ impl Gateway {
         cancel_at: Option<i64>,
     ) -> Result<WaitLook, GatewayError> {
         let id = pending.request_id;
-        let now = now_ms();
+        let now = self.now();
         let (state, deadline) = self
             .store
             .request_state(id)

@@ -23,7 +23,7 @@
 //!   the minting agent lacks (besides `subagent`) — never for itself or anyone above.
 
 use super::events::{base_event, redactor_event};
-use super::{now_ms, rfc3339, sha256_hex, Gateway, GatewayError};
+use super::{rfc3339, sha256_hex, Gateway, GatewayError};
 use assent_core::Principal;
 use assent_store::{StoreError, TokenRow};
 use serde::Serialize;
@@ -243,7 +243,7 @@ impl Gateway {
             Ok(identity) => return Ok(identity),
             Err(f) => f,
         };
-        let mut e = base_event("auth.failed");
+        let mut e = base_event("auth.failed", self.now());
         e.insert("decision".into(), json!("deny"));
         e.insert("reason".into(), json!(failure.error.to_string()));
         let mut detail = serde_json::Map::new();
@@ -280,7 +280,7 @@ impl Gateway {
             .await
             .map_err(store)?
             .ok_or_else(|| Failure::bare(AuthError::Unknown))?;
-        let now = now_ms();
+        let now = self.now();
         // The token itself, then every token it was minted under.
         let mut link = row.clone();
         for _ in 0..=MAX_TOKEN_DEPTH {
@@ -354,7 +354,7 @@ impl Gateway {
             "`{claimed}` is not the proven identity `{}`; identities come from a token (ASSENT_TOKEN), never from a name",
             proven.name()
         );
-        let mut e = base_event("auth.failed");
+        let mut e = base_event("auth.failed", self.now());
         e.insert("approver".into(), json!(claimed));
         e.insert("principal".into(), json!(proven.name()));
         e.insert("decision".into(), json!("deny"));
@@ -374,7 +374,7 @@ impl Gateway {
         label: &str,
     ) -> Result<NewToken, GatewayError> {
         let label: String = label.chars().filter(|c| !c.is_control()).collect();
-        let now = now_ms();
+        let now = self.now();
         let checked = self.may_mint(by, principal, ttl_ms, &label, now);
         let (expires_ms, parent_token) = match checked {
             Ok(v) => v,
@@ -402,7 +402,7 @@ impl Gateway {
         };
         let mut tx = self.store.begin().await?;
         let id = tx.insert_token(&row).await?;
-        let mut e = base_event("token.created");
+        let mut e = base_event("token.created", self.now());
         e.insert("principal".into(), json!(principal));
         e.insert("approver".into(), json!(by.actor()));
         e.insert("decision".into(), json!("allow"));
@@ -503,7 +503,7 @@ impl Gateway {
         by: &Identity,
         include_inactive: bool,
     ) -> Result<Vec<TokenInfo>, GatewayError> {
-        let all = self.store.tokens(include_inactive, now_ms()).await?;
+        let all = self.store.tokens(include_inactive, self.now()).await?;
         Ok(all
             .into_iter()
             .filter(|t| by.is_local_admin() || by.is_admin() || self.owns(by, t))
@@ -529,13 +529,13 @@ impl Gateway {
                 .refuse_token_op(by, "token.revoke", &row.principal, &why)
                 .await);
         }
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.store.begin().await?;
         let row = tx
             .revoke_token(id, now)
             .await?
             .ok_or(GatewayError::NoSuchToken(id))?;
-        let mut e = base_event("token.revoked");
+        let mut e = base_event("token.revoked", self.now());
         e.insert("principal".into(), json!(row.principal));
         e.insert("approver".into(), json!(by.actor()));
         e.insert("decision".into(), json!("deny"));
@@ -559,7 +559,7 @@ impl Gateway {
         principal: &str,
         why: &str,
     ) -> GatewayError {
-        let mut e = base_event("auth.refused");
+        let mut e = base_event("auth.refused", self.now());
         e.insert("principal".into(), json!(principal));
         e.insert("approver".into(), json!(by.actor()));
         e.insert("decision".into(), json!("deny"));

@@ -20,7 +20,7 @@ impl Gateway {
         reason: Option<&str>,
         grant: Option<GrantScope>,
     ) -> Result<Step, GatewayError> {
-        let now = now_ms();
+        let now = self.now();
         let mut tx = self.store.begin().await?;
         let row = tx
             .request(id)

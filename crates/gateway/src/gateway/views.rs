@@ -179,7 +179,7 @@ impl Gateway {
 
     /// Active grants, or every grant ever made with `all`.
     pub async fn grants(&self, all: bool) -> Result<Vec<GrantView>, GatewayError> {
-        let rows = self.store.grants(all, now_ms()).await?;
+        let rows = self.store.grants(all, self.now()).await?;
         Ok(rows.into_iter().map(GrantView::from).collect())
     }
 

@@ -14,7 +14,7 @@ impl Gateway {
     /// Waits until the request ends or `until_ms` passes (then the request is cancelled).
     pub async fn wait(&self, pending: &Pending, until_ms: i64) -> Result<WaitEnd, GatewayError> {
         loop {
-            let now = now_ms();
+            let now = self.now();
             let (state, deadline) = self
                 .store
                 .request_state(pending.request_id)
@@ -80,7 +80,7 @@ impl Gateway {
                 pending.request_id,
                 &sha256_hex(&pending.secret),
                 &row.digest,
-                now_ms(),
+                self.now(),
             )
             .await?;
         let mut e = self.request_event(
@@ -112,7 +112,7 @@ impl Gateway {
         let mut tx = self.store.begin().await?;
         let digest = self.keyed(&action.digest());
         let ok = tx
-            .redeem(request_id, &sha256_hex(secret), &digest, now_ms())
+            .redeem(request_id, &sha256_hex(secret), &digest, self.now())
             .await?;
         if let Some(row) = tx.request(request_id).await? {
             let mut e = self.request_event(

@@ -115,4 +115,26 @@ noleak Read '{"file_path":"@WS@/.env\n"}'
 noleak Read '{"file_path":"  @WS@/src/../.env  "}'
 noleak Glob '{"pattern":"**/.env*"}'
 
+# A secret only the git history holds (`.env` committed, then removed and ignored): the
+# sandbox masks files, not git's objects, so `git log -p` inside it would print the secret;
+# the static decision must stop it.
+histleak() { # input
+  local input="$1" out result
+  local planted="sk-hist-$RANDOM$RANDOM-harness"
+  local setup="git init -q . && echo 'OPENAI_API_KEY=$planted' > .env && git add .env"
+  setup="$setup && git -c user.email=a@b -c user.name=a commit -qm one && git rm -q --cached .env"
+  setup="$setup && rm .env && git -c user.email=a@b -c user.name=a commit -qm two >/dev/null 2>&1"
+  out="$("$harness/run_case.sh" Bash "$input" \
+    "$setup; exec $bin --home $home hook claude-code --max-wait 3" 2>/dev/null | tail -1)"
+  result="$(printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("tool_ran"), d.get("tool_result"))')"
+  case "$result" in
+    *"$planted"*) echo "FAIL: history $input printed the planted secret"; fail=1 ;;
+    "") echo "FAIL: history $input: no report from the harness"; fail=1 ;;
+    *) echo "ok: history $input leaks nothing (${result:0:60})" ;;
+  esac
+}
+histleak '{"command":"git log -p"}'
+histleak '{"command":"git show HEAD~1"}'
+histleak '{"command":"git log -S OPENAI_API_KEY --oneline"}'
+
 exit $fail

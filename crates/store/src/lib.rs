@@ -1,20 +1,24 @@
 //! Assent's durable state: approval requests, grants, policy versions, per-database keys and
 //! the hash-chained audit log, behind the [`Store`] and [`Tx`] traits so that more than one
 //! backend can hold them. SQLite (embedded, [`SqliteStore`]) is the one built today; every
-//! backend must pass the conformance suite in `tests/conformance` (PostgreSQL is next).
+//! backend must pass the conformance suite, [`conformance`] (feature `conformance`; a backend
+//! crate runs it with `assent_store::conformance_suite!(make_store)`). PostgreSQL is next.
 //!
 //! Owns the row formats and the audit hash chain: each event's hash is SHA-256 over the
 //! previous hash and the event's canonical JSON body, which itself carries its sequence
 //! number. The chain is computed here, once, for every backend ([`Tx::append`]); a backend
 //! only stores what it is handed. Every write happens inside one transaction that holds the
 //! backend's write lock from its start, so several processes (hooks, the approver CLI, a
-//! server) serialise and the chain never forks. A commit returns only once it is durable.
+//! server) serialise and the chain never forks. A commit returns only once it is durable;
+//! concurrent transactions of one process may share one durable commit (group commit).
 //!
 //! Invariants, stated as absences: no policy, no analysis, no redaction decisions (callers
 //! hand in already-redacted JSON), no clock (callers pass times).
 
 mod audit;
 mod body;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod event;
 mod schema;
 mod sqlite;
@@ -22,7 +26,7 @@ mod sqlite;
 pub use audit::{chain_hash, verify_rows, ChainBreak, VerifyReport, GENESIS};
 pub use body::{Answer, RequestBody};
 pub use event::{AuditEvent, EventKind, EVENT_FIELDS};
-pub use sqlite::SqliteStore;
+pub use sqlite::{GroupStats, SqliteStore};
 
 use assent_core::approval::State;
 use serde_json::{Map, Value};
@@ -41,6 +45,9 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("{0}")]
     Conflict(String),
+    /// The durable commit failed (or never happened): nothing is known to be written.
+    #[error("commit failed: {0}")]
+    Commit(String),
     /// A policy activation based on a version that is no longer the newest.
     #[error("policy version {expected} is not the active one (active: {current}); read it again")]
     Stale { expected: i64, current: i64 },

@@ -9,8 +9,6 @@
     clippy::string_slice
 )]
 
-mod conformance;
-
 use assent_store::{SqliteStore, Store};
 use std::sync::Arc;
 
@@ -22,4 +20,4 @@ async fn sqlite() -> (tempfile::TempDir, Arc<dyn Store>) {
     (dir, Arc::new(store))
 }
 
-conformance::suite!(sqlite);
+assent_store::conformance_suite!(sqlite);

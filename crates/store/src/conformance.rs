@@ -1,25 +1,39 @@
-//! The conformance suite every [`Store`] backend must pass. A backend's test file declares
-//! `mod conformance;` and `conformance::suite!(make);` where `make` is an async fn returning a
-//! fresh, empty store and a guard that keeps it alive (a temporary directory, a schema).
+//! The conformance suite every [`Store`] backend must pass. A backend's test file (in this
+//! crate or a backend crate with the `conformance` feature) says
+//! `assent_store::conformance_suite!(make);` where `make` is an async fn returning a guard that
+//! keeps the store alive (a temporary directory, a schema) and a fresh, empty store. It expands
+//! to one `#[test]` per case.
+//!
+//! Test support, not production code: a failed expectation panics (that is the test failing).
 //!
 //! The cases state the contract the gateway relies on: reads see committed state only; a
 //! dropped transaction leaves nothing; requests, grants, tokens and policy versions behave as
 //! documented on the traits; of two racing activations exactly one wins; the audit log is one
 //! gap-free chain whatever the number of concurrent writers.
 
-use assent_core::approval::{Approval, State};
-use assent_core::{Action, Decision, Facts, Mode, OnTimeout, Requirement, Severity, Verdict};
-use assent_store::{
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::unreachable,
+    clippy::indexing_slicing,
+    clippy::string_slice
+)]
+
+use crate::{
     chain_hash, EventFilter, GrantRow, NewPolicyVersion, NewRequest, RequestBody, Store,
     StoreError, TokenRow, GENESIS,
 };
+use assent_core::approval::{Approval, State};
+use assent_core::{Action, Decision, Facts, Mode, OnTimeout, Requirement, Severity, Verdict};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 
 /// Declares one `#[test]` per case against the backend made by `$make`.
-macro_rules! suite {
+#[macro_export]
+macro_rules! conformance_suite {
     ($make:ident) => {
-        $crate::conformance::suite!(@each $make;
+        $crate::conformance_suite!(@each $make;
             empty_store_is_empty,
             append_links_every_event_into_one_chain,
             dropped_transaction_leaves_nothing,
@@ -50,7 +64,6 @@ macro_rules! suite {
         )*
     };
 }
-pub(crate) use suite;
 
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -240,7 +253,7 @@ pub async fn request_round_trips_typed(s: Arc<dyn Store>) {
         s.request_state(id1).await.expect("state"),
         Some((State::Pending, T0 + 60_000))
     );
-    let ids = |rows: Vec<assent_store::RequestRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
+    let ids = |rows: Vec<crate::RequestRow>| rows.iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(
         ids(s.requests_in_state(State::Pending, 10).await.expect("q")),
         vec![id1, id2],

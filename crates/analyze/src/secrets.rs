@@ -143,12 +143,13 @@ const RULES: &[Rule] = &[
         &["://"],
         r"(?-u:\b)[a-z][a-z0-9+.-]{1,20}://[^/ \t\r\n:@]{1,64}:[^/ \t\r\n@]{3,128}@[A-Za-z0-9.-]+",
     ),
-    // `key = value` with a credential-like key; the value must look live.
+    // `key = value` with a credential-like key (also `define('DB_PASSWORD', 'value')`, a
+    // quoted key then a comma); the value must look live.
     Rule {
         name: "credential assignment",
         needles: &["pass", "pwd", "secret", "key", "token", "bearer"],
         case_insensitive: true,
-        pattern: r#"(?i)(?:password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|bearer|token)["']?[ \t]*(?::=|=>|[:=])[ \t]*["']?([A-Za-z0-9+/=_.~!@#$%^&*-]{12,})"#,
+        pattern: r#"(?i)(?:password|passwd|pwd|secret|api[_-]?key|apikey|access[_-]?key|secret[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|client[_-]?secret|private[_-]?key|bearer|token)(?:["'][ \t]*,|["']?[ \t]*(?::=|=>|[:=]))[ \t]*["']?([A-Za-z0-9+/=_.~!@#$%^&*-]{12,})"#,
         gated: true,
     },
     // `Authorization: Bearer …` / `Basic …` headers.
@@ -330,6 +331,14 @@ mod tests {
                 "credential assignment",
             ),
             (
+                k(&["define( 'DB_PASSWORD', '", "Xk9pQ2vL7mZr4tWs' );"]),
+                "credential assignment",
+            ),
+            (
+                k(&["os.getenv(\"SECRET_KEY\", \"", "h7Gq2mZx9LpR4tVw\")"]),
+                "credential assignment",
+            ),
+            (
                 k(&["Authorization: Bearer ", "a8F3kL9mQ2xZ7pR4tV6w"]),
                 "authorization header",
             ),
@@ -363,6 +372,8 @@ mod tests {
             "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n",
             "const HEADER: &str = \"-----BEGIN RSA PRIVATE KEY-----\";",
             "let access_token = get_token(&client);",
+            "login(password, token_from_the_environment)",
+            "config.get(\"token\", \"default_token_name_here\")",
         ] {
             assert!(
                 find(text).is_empty(),

@@ -135,6 +135,11 @@ fn tools_fixture(home: &Path, ws: &Path) {
         &format!("DEBUG = True\nGITHUB = '{gh}'\n"),
     );
     write(&ws.join("tk/clean.py"), "DEBUG = True\n");
+    // A password as a PHP constant: a quoted key, a comma, the value.
+    write(
+        &ws.join("tk/wp-config.php"),
+        &["<?php\ndefine( 'DB_PASSWORD', '", "Xk9pQ2vL7mZr4tWs' );\n"].concat(),
+    );
     let jwt = [
         "eyJhbGciOiJIUzI1NiJ9",
         ".eyJzdWIiOiJxMnc5In0",

@@ -13,9 +13,11 @@ use assent_gateway::Identity;
 use axum::extract::{ConnectInfo, FromRequestParts, Request};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 
 /// Where a connection comes from, for per-address limits: the peer's IP, or `local` for the
 /// Unix socket.
@@ -147,12 +149,19 @@ impl FromRequestParts<AppState> for Caller {
                 if let Err(retry) = state.rates.principal.take(identity.name()) {
                     return Err(limited("principal", retry));
                 }
+                if let Some(who) = parts.extensions.get::<Who>() {
+                    let _ = who.0.set(identity.name().to_string());
+                }
                 Ok(Caller { identity })
             }
+            // Not reachable (an empty token never authenticates); refused all the same.
             Ok(_) => Err(shape.unwrap_or_else(|| Problem::unauthorized("no bearer token"))),
+            // `authenticate` has audited the failure.
             Err(why) => {
                 let _ = state.rates.auth_failures.take(&addr);
-                Err(shape.unwrap_or_else(|| Problem::unauthorized(why.to_string())))
+                Err(shape
+                    .unwrap_or_else(|| Problem::unauthorized(why.to_string()))
+                    .audited())
             }
         }
     }
@@ -175,4 +184,64 @@ pub async fn address_limit(
     }
     req.extensions_mut().insert(ClientAddr(addr));
     next.run(req).await
+}
+
+/// The proven caller of the request in flight, filled in by [`Caller`] once the token
+/// checks out, so that [`audit_refusals`] can name who was refused.
+#[derive(Debug, Clone, Default)]
+pub struct Who(pub Arc<OnceLock<String>>);
+
+/// Largest refusal body read back (problem bodies are small), and the longest refusal text
+/// kept in the audit log.
+const REFUSAL_BODY_MAX: usize = 1 << 20;
+const REFUSAL_TEXT_MAX: usize = 1000;
+
+/// Every 403 the server answers is an audit event: those the gateway wrote (a refused
+/// approval or token operation) are marked [`crate::problem::Audited`]; every other one (a
+/// route for people called by an agent, for owners by someone else, a console change without
+/// its CSRF token, a wrong wait secret) is written here before the answer leaves. If it cannot
+/// be written the caller gets a 500: a refusal is never answered unrecorded. (Every 401 of the
+/// API is audited by `Gateway::authenticate`, which every bearer goes through; a console page
+/// asking whether it has a session is not an authentication attempt.)
+pub async fn audit_refusals(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let who = Who::default();
+    req.extensions_mut().insert(who.clone());
+    let route = format!("{} {}", req.method(), req.uri().path());
+    let addr = req
+        .extensions()
+        .get::<ClientAddr>()
+        .map(|a| a.0.clone())
+        .unwrap_or_else(|| "unknown".into());
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if status != StatusCode::FORBIDDEN
+        || resp.extensions().get::<crate::problem::Audited>().is_some()
+    {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = match axum::body::to_bytes(body, REFUSAL_BODY_MAX).await {
+        Ok(b) => b,
+        Err(e) => return Problem::internal("reading a refusal", &e).into_response(),
+    };
+    let detail: String = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_string())
+        .chars()
+        .take(REFUSAL_TEXT_MAX)
+        .collect();
+    let principal = who.0.get().map(String::as_str);
+    if let Err(e) = state
+        .gateway
+        .audit_refusal(principal, status.as_u16(), &route, &addr, &detail)
+        .await
+    {
+        return Problem::internal("recording a refusal", &e).into_response();
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }

@@ -165,6 +165,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            auth::audit_refusals,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             auth::address_limit,
         ))
         .layer(axum::middleware::from_fn(problem::ensure_problem_json))

@@ -25,6 +25,10 @@ pub struct Problem {
     /// Seconds to wait before retrying (429 only; also sent as `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// Whether the refusal is already in the audit log (the gateway wrote it): a 403
+    /// that is not is audited by [`crate::auth::audit_refusals`] on its way out.
+    #[serde(skip)]
+    pub audited: bool,
 }
 
 impl Problem {
@@ -35,7 +39,14 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             retry_after: None,
+            audited: false,
         }
+    }
+
+    /// Marks a problem whose refusal the gateway has already audited.
+    pub fn audited(mut self) -> Problem {
+        self.audited = true;
+        self
     }
 
     pub fn bad_request(detail: impl Into<String>) -> Problem {
@@ -93,6 +104,9 @@ impl IntoResponse for Problem {
         let status = self.status();
         let body = serde_json::to_vec(&self).unwrap_or_default();
         let mut resp = (status, body).into_response();
+        if self.audited {
+            resp.extensions_mut().insert(Audited);
+        }
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
         if let Some(s) = self.retry_after {
@@ -109,6 +123,10 @@ impl IntoResponse for Problem {
         resp
     }
 }
+
+/// On a response whose refusal is already in the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Audited;
 
 /// Answers for unknown routes.
 pub async fn no_route() -> Problem {

@@ -1,5 +1,6 @@
-//! Authentication on every route, and the limits: rate (per principal, per address, failed
-//! authentications), body size; every refusal is problem+json.
+//! Authentication and the limits in detail: rate (per principal, per address, failed
+//! authentications), body size; every refusal is problem+json. Every route against every
+//! kind of bad credential, wrong role and limit is `api_matrix.rs`.
 
 // Test code reports failure by panicking.
 #![allow(
@@ -14,7 +15,6 @@ mod common;
 
 use assent_server::limits::{Limits, Rate};
 use serde_json::json;
-use std::time::Duration;
 
 fn generous() -> Limits {
     let fast = Rate {
@@ -26,49 +26,6 @@ fn generous() -> Limits {
         address_rate: fast,
         auth_failure_rate: fast,
         ..Limits::default()
-    }
-}
-
-/// Every documented route that needs a token refuses a missing, malformed, unknown, expired
-/// and revoked one with 401 problem+json, whatever the body.
-#[tokio::test]
-async fn every_route_refuses_every_kind_of_bad_token() {
-    let s = common::start_with(generous()).await;
-    let expired = s.token_for("owner", Some(1000)).await;
-    let (rid, revoked) = s.token_with_id("owner", None).await;
-    s.revoke_token(rid).await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    let ops = s.operations().await;
-    let guarded: Vec<_> = ops.iter().filter(|o| o.2).collect();
-    assert!(
-        guarded.len() >= 15,
-        "only {} guarded operations: {ops:?}",
-        guarded.len()
-    );
-    let bad = format!("ast_{}", "ab".repeat(32));
-    let cases: Vec<(&str, Option<String>)> = vec![
-        ("no token", None),
-        ("not a bearer", Some("Basic b3duZXI6b3duZXI=".to_string())),
-        ("malformed", Some("Bearer owner".to_string())),
-        ("unknown", Some(format!("Bearer {bad}"))),
-        ("expired", Some(format!("Bearer {expired}"))),
-        ("revoked", Some(format!("Bearer {revoked}"))),
-    ];
-    for (method, path, _) in guarded {
-        for (what, header) in &cases {
-            let mut headers = vec![("Content-Type".to_string(), "application/json".to_string())];
-            if let Some(h) = header {
-                headers.push(("Authorization".to_string(), h.clone()));
-            }
-            let r = common::raw(s.addr, method, path, &headers, b"{}").await;
-            assert_eq!(r.status, 401, "{method} {path} with {what}: {}", r.body);
-            r.problem(401);
-            assert!(
-                r.header("www-authenticate")
-                    .is_some_and(|v| v.starts_with("Bearer")),
-                "{method} {path}: no WWW-Authenticate"
-            );
-        }
     }
 }
 

@@ -24,9 +24,15 @@ impl Gateway {
                 let requirement = row.body.approval.requirement();
                 let (mode, quorum) = (requirement.mode, requirement.quorum);
                 if mode == Mode::Always || quorum > 1 {
-                    return Err(GatewayError::Refused(format!(
+                    let why = format!(
                         "request {id} is under a rule with mode `{}` and quorum {quorum}, which leaves no grant; approve without --for", mode.as_str()
-                    )));
+                    );
+                    // Audited like the refusals of the state machine (`approval.refused`).
+                    let mut e = self.request_event("approval.refused", &row);
+                    e.insert("approver".into(), serde_json::json!(approver));
+                    e.insert("reason".into(), serde_json::json!(why));
+                    self.append_one(e).await?;
+                    return Err(GatewayError::Refused(why));
                 }
             }
         }

@@ -570,8 +570,42 @@ impl Gateway {
         }
     }
 
+    /// Audits a refusal the server answered without the gateway having audited it: a
+    /// route for people called by an agent, a route for owners called by someone else, a
+    /// console change without its CSRF token, a wrong wait secret. `status` 401 is recorded
+    /// as `auth.failed`, anything else as `auth.refused`; `principal` is the proven caller
+    /// when there is one. The caller's text is redacted like every event.
+    pub async fn audit_refusal(
+        &self,
+        principal: Option<&str>,
+        status: u16,
+        route: &str,
+        address: &str,
+        why: &str,
+    ) -> Result<(), GatewayError> {
+        let name = if status == 401 {
+            "auth.failed"
+        } else {
+            "auth.refused"
+        };
+        let mut e = base_event(name, self.now());
+        if let Some(p) = principal {
+            e.insert("principal".into(), json!(p));
+        }
+        e.insert("decision".into(), json!("deny"));
+        e.insert("reason".into(), json!(format!("{route}: {why}")));
+        e.insert(
+            "detail".into(),
+            json!({"status": status, "route": route, "address": address}),
+        );
+        self.append_one(e).await
+    }
+
     /// One audit event in its own transaction.
-    async fn append_one(&self, e: serde_json::Map<String, Value>) -> Result<(), GatewayError> {
+    pub(super) async fn append_one(
+        &self,
+        e: serde_json::Map<String, Value>,
+    ) -> Result<(), GatewayError> {
         let mut tx = self.store.begin().await?;
         tx.append(redactor_event(&self.redactor(), e)).await?;
         tx.commit().await?;

@@ -156,7 +156,8 @@ pub async fn create_token(
             body.label.as_deref().unwrap_or(""),
         )
         .await
-        .map_err(|e| gateway_problem("minting a token", e))?;
+        // The gateway audits each of its refusals here.
+        .map_err(|e| gateway_problem("minting a token", e).audited())?;
     let out = CreatedToken {
         id: t.id,
         token: t.token,
@@ -233,6 +234,7 @@ pub async fn revoke_token(
         .gateway
         .revoke_token(&caller.identity, id)
         .await
-        .map_err(|e| gateway_problem("revoking a token", e))?;
+        // The gateway audits each of its refusals here.
+        .map_err(|e| gateway_problem("revoking a token", e).audited())?;
     Ok(Json(info).into_response())
 }

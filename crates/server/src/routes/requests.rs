@@ -472,12 +472,8 @@ async fn precheck(state: &AppState, caller: &Caller, id: i64) -> Result<(), Prob
             view.state.as_str()
         )));
     }
-    if view.approvals.iter().any(|a| a == caller.name()) {
-        return Err(Problem::conflict(format!(
-            "`{}` has already approved request {id}; quorum counts distinct people",
-            caller.name()
-        )));
-    }
+    // A second approval by the same person is refused by the gateway (409), which audits it:
+    // one person counted twice in a quorum is a refusal the log must show.
     Ok(())
 }
 
@@ -514,7 +510,8 @@ pub async fn approve(
         .gateway
         .approve(id, &caller.identity, body.reason.as_deref(), scope)
         .await
-        .map_err(|e| gateway_problem("approving", e))?;
+        // The gateway audits each of its refusals here.
+        .map_err(|e| gateway_problem("approving", e).audited())?;
     state.hub.changed(id);
     state.hub.poke();
     Ok(Json(answer_result(id, &step)))
@@ -558,7 +555,8 @@ pub async fn deny(
         .gateway
         .deny(id, &caller.identity, reason)
         .await
-        .map_err(|e| gateway_problem("denying", e))?;
+        // The gateway audits each of its refusals here.
+        .map_err(|e| gateway_problem("denying", e).audited())?;
     state.hub.changed(id);
     state.hub.poke();
     Ok(Json(answer_result(id, &step)))

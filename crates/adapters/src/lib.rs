@@ -6,8 +6,10 @@
 //! know is `other`, which policy treats as unknown, never as benign.
 
 mod file_change;
+mod hook_answer;
 
 pub use file_change::{file_change, target_path, FileChange, Replacement};
+pub use hook_answer::HookAnswer;
 
 use assent_core::{Action, ActionError, Kind};
 use serde_json::{Map, Value};

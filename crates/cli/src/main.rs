@@ -4,6 +4,7 @@
 mod cli;
 mod cmd;
 mod exit;
+mod remote;
 mod sandbox;
 
 use clap::Parser;

@@ -49,6 +49,9 @@ pub struct AppState {
     shutdown_tx: Arc<watch::Sender<bool>>,
     /// Console sessions (cookie → token), in memory only.
     pub console: Arc<console::Sessions>,
+    /// Answers `POST /v1/hook/claude-code` (the CLI provides it: it owns the sandbox
+    /// rewrite of an allowed Bash command); without one that route answers 503.
+    pub hook: Option<Arc<dyn routes::hook::HookResponder>>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             shutdown: rx,
             shutdown_tx: Arc::new(tx),
             console: Arc::new(console::Sessions::new(false)),
+            hook: None,
         };
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(
@@ -82,6 +86,12 @@ impl AppState {
             rt.spawn(watch_policy(state.clone()));
         }
         state
+    }
+
+    /// The same state, answering hook calls with `hook`.
+    pub fn with_hook(mut self, hook: Arc<dyn routes::hook::HookResponder>) -> AppState {
+        self.hook = Some(hook);
+        self
     }
 
     /// Tells long-polls and streams to end (the server is going away).
@@ -138,6 +148,7 @@ pub fn streaming_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(routes::requests::long_router())
         .merge(routes::live::long_router())
+        .merge(routes::hook::long_router())
 }
 
 /// Every documented route: what `/v1/openapi.json` describes.

@@ -1,15 +1,23 @@
 //! The approver's commands: `pending`, `show`, `approve`, `deny`, `watch`, `grants`, `revoke`.
+//! With a server configured they are its thin client instead (see `approver_remote`).
 
 use crate::cli::{Command, ListFormat};
 use crate::exit::Exit;
 use assent_core::approval::State;
 use assent_core::text;
 use assent_core::Kind;
-use assent_gateway::{now_ms, Gateway, GrantScope, Identity, Locations, RequestView};
+use assent_gateway::{
+    now_ms, Gateway, GrantScope, GrantView, Identity, Locations, RequestSummary, RequestView,
+};
 use serde_json::Value;
 use std::io::{BufRead, Write};
 
 pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
+    // With a server configured, it decides: its token says who acts.
+    if let Some(remote) = crate::remote::Remote::configured(&loc.assent_home) {
+        let remote = remote.map_err(|e| anyhow::anyhow!("{e}; nothing done"))?;
+        return super::approver_remote::run(&remote, cmd);
+    }
     let rt = super::runtime()?;
     rt.block_on(async move {
         let gw = super::open(loc).await?;
@@ -17,31 +25,7 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
         let approver = |as_: Option<String>| async move { identity(gw, as_.as_deref()).await };
         match cmd {
             Command::Pending(args) => {
-                let rows = gw.pending().await?;
-                if args.format == ListFormat::Json {
-                    for r in &rows {
-                        println!("{}", serde_json::to_string(r)?);
-                    }
-                } else if rows.is_empty() {
-                    println!("no pending requests");
-                } else {
-                    println!(
-                        "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  SUMMARY",
-                        "ID", "PRINCIPAL", "KIND", "SEVERITY", "LEFT", "VOTES"
-                    );
-                    for r in &rows {
-                        println!(
-                            "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  {}",
-                            r.id,
-                            clip(&r.principal, 12),
-                            r.kind.as_str(),
-                            r.severity.as_str(),
-                            left(r.deadline_ms),
-                            format!("{}/{}", r.approvals.len(), r.quorum),
-                            clip(&r.summary, 70),
-                        );
-                    }
-                }
+                print_pending(&gw.pending().await?, args.format)?;
                 Ok(Exit::Ok)
             }
             Command::Show { id, format } => {
@@ -79,32 +63,7 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
                 Ok(Exit::Ok)
             }
             Command::Grants { all, format } => {
-                let rows = gw.grants(all).await?;
-                for g in &rows {
-                    if format == ListFormat::Json {
-                        println!("{}", serde_json::to_string(g)?);
-                    } else {
-                        println!(
-                            "{:>4}  {:<12} {:<10} until {}  {}{}",
-                            g.id,
-                            clip(&g.principal, 12),
-                            g.session
-                                .as_deref()
-                                .map(|s| format!("session {}", clip(s, 8)))
-                                .unwrap_or_else(|| "any session".into()),
-                            ts(g.expires_ms),
-                            clip(&g.summary, 60),
-                            if g.revoked_ms.is_some() {
-                                "  (revoked)"
-                            } else {
-                                ""
-                            }
-                        );
-                    }
-                }
-                if rows.is_empty() && format == ListFormat::Text {
-                    println!("no grants");
-                }
+                print_grants(&gw.grants(all).await?, format)?;
                 Ok(Exit::Ok)
             }
             Command::Revoke { grant, as_ } => {
@@ -117,6 +76,104 @@ pub fn run(loc: &Locations, cmd: Command) -> anyhow::Result<Exit> {
             _ => anyhow::bail!("not an approver command"),
         }
     })
+}
+
+/// `assent pending`: one JSON object per line, or a table.
+pub(crate) fn print_pending(rows: &[RequestSummary], format: ListFormat) -> anyhow::Result<()> {
+    if format == ListFormat::Json {
+        for r in rows {
+            println!("{}", serde_json::to_string(r)?);
+        }
+    } else if rows.is_empty() {
+        println!("no pending requests");
+    } else {
+        println!(
+            "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  SUMMARY",
+            "ID", "PRINCIPAL", "KIND", "SEVERITY", "LEFT", "VOTES"
+        );
+        for r in rows {
+            println!(
+                "{:>5}  {:<12} {:<10} {:<8} {:>7}  {:<5}  {}",
+                r.id,
+                clip(&r.principal, 12),
+                r.kind.as_str(),
+                r.severity.as_str(),
+                left(r.deadline_ms),
+                format!("{}/{}", r.approvals.len(), r.quorum),
+                clip(&r.summary, 70),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `assent grants`: one JSON object per line, or a table.
+pub(crate) fn print_grants(rows: &[GrantView], format: ListFormat) -> anyhow::Result<()> {
+    for g in rows {
+        if format == ListFormat::Json {
+            println!("{}", serde_json::to_string(g)?);
+        } else {
+            println!(
+                "{:>4}  {:<12} {:<10} until {}  {}{}",
+                g.id,
+                clip(&g.principal, 12),
+                g.session
+                    .as_deref()
+                    .map(|s| format!("session {}", clip(s, 8)))
+                    .unwrap_or_else(|| "any session".into()),
+                ts(g.expires_ms),
+                clip(&g.summary, 60),
+                if g.revoked_ms.is_some() {
+                    "  (revoked)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    if rows.is_empty() && format == ListFormat::Text {
+        println!("no grants");
+    }
+    Ok(())
+}
+
+/// What the person at `assent watch` chose for one request.
+pub(crate) enum Choice {
+    Approve,
+    Deny(String),
+    Skip,
+    /// Standard input ended: stop watching.
+    End,
+}
+
+/// Asks about one request until the answer is a, d or s.
+pub(crate) fn prompt() -> anyhow::Result<Choice> {
+    let stdin = std::io::stdin();
+    loop {
+        print!("[a]pprove  [d]eny  [s]kip > ");
+        std::io::stdout().flush()?;
+        let mut line = String::new();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            return Ok(Choice::End);
+        }
+        match line.trim() {
+            "a" | "approve" | "y" => return Ok(Choice::Approve),
+            "d" | "deny" | "n" => {
+                print!("reason > ");
+                std::io::stdout().flush()?;
+                let mut reason = String::new();
+                stdin.lock().read_line(&mut reason)?;
+                let reason = reason.trim();
+                return Ok(Choice::Deny(if reason.is_empty() {
+                    "denied in assent watch".into()
+                } else {
+                    reason.to_string()
+                }));
+            }
+            "s" | "skip" | "" => return Ok(Choice::Skip),
+            _ => println!("type a, d or s"),
+        }
+    }
 }
 
 /// Who is acting: the principal of `ASSENT_TOKEN` when it is set, else the local
@@ -136,7 +193,7 @@ pub async fn identity(gw: &Gateway, claimed: Option<&str>) -> anyhow::Result<Ide
     }
 }
 
-fn describe(step: &assent_core::approval::Outcome) -> String {
+pub(crate) fn describe(step: &assent_core::approval::Outcome) -> String {
     use assent_core::approval::Outcome::*;
     match step {
         Counted { have, need } => {
@@ -197,7 +254,7 @@ pub fn parse_duration_ms(s: &str) -> anyhow::Result<i64> {
 }
 
 /// Everything an approver needs, escaped: no byte of the action can hide or restyle text.
-fn render(r: &RequestView) -> String {
+pub(crate) fn render(r: &RequestView) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "request {}  [{}]  created {}  {}\n",
@@ -299,7 +356,6 @@ fn render(r: &RequestView) -> String {
 }
 
 async fn watch(gw: &Gateway, who: &Identity) -> anyhow::Result<Exit> {
-    let stdin = std::io::stdin();
     let mut seen = std::collections::HashSet::new();
     eprintln!(
         "assent: watching for requests as `{}` (Ctrl-C to stop)",
@@ -315,43 +371,22 @@ async fn watch(gw: &Gateway, who: &Identity) -> anyhow::Result<Exit> {
                 continue;
             }
             print!("\n{}", render(&r));
-            loop {
-                print!("[a]pprove  [d]eny  [s]kip > ");
-                std::io::stdout().flush()?;
-                let mut line = String::new();
-                if stdin.lock().read_line(&mut line)? == 0 {
-                    return Ok(Exit::Ok);
-                }
-                match line.trim() {
-                    "a" | "approve" | "y" => {
-                        match gw
-                            .approve(r.id, who, Some("approved in assent watch"), None)
-                            .await
-                        {
-                            Ok(step) => println!("request {}: {}", r.id, describe(&step)),
-                            Err(e) => println!("request {}: not approved: {e}", r.id),
-                        }
-                        break;
+            match prompt()? {
+                Choice::Approve => {
+                    match gw
+                        .approve(r.id, who, Some("approved in assent watch"), None)
+                        .await
+                    {
+                        Ok(step) => println!("request {}: {}", r.id, describe(&step)),
+                        Err(e) => println!("request {}: not approved: {e}", r.id),
                     }
-                    "d" | "deny" | "n" => {
-                        print!("reason > ");
-                        std::io::stdout().flush()?;
-                        let mut reason = String::new();
-                        stdin.lock().read_line(&mut reason)?;
-                        let reason = if reason.trim().is_empty() {
-                            "denied in assent watch"
-                        } else {
-                            reason.trim()
-                        };
-                        match gw.deny(r.id, who, reason).await {
-                            Ok(_) => println!("request {}: denied", r.id),
-                            Err(e) => println!("request {}: not denied: {e}", r.id),
-                        }
-                        break;
-                    }
-                    "s" | "skip" | "" => break,
-                    _ => println!("type a, d or s"),
                 }
+                Choice::Deny(reason) => match gw.deny(r.id, who, &reason).await {
+                    Ok(_) => println!("request {}: denied", r.id),
+                    Err(e) => println!("request {}: not denied: {e}", r.id),
+                },
+                Choice::Skip => {}
+                Choice::End => return Ok(Exit::Ok),
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

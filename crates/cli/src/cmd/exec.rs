@@ -68,6 +68,17 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
         hook_event: None,
         permission_mode: None,
     };
+    if let Some(remote) = crate::remote::Remote::configured(&loc.assent_home) {
+        return through_server(
+            loc,
+            &args,
+            remote,
+            &adapted.action,
+            &cwd_path,
+            &program,
+            rest,
+        );
+    }
     let rt = super::runtime()?;
     rt.block_on(async move {
         let gw = Gateway::open(loc, None).await.map_err(|e| anyhow::anyhow!("{e}; command not run"))?;
@@ -154,6 +165,134 @@ pub fn run(loc: &Locations, args: ExecArgs) -> anyhow::Result<Exit> {
             Err(e) => anyhow::bail!("could not start `{name}`: {e}"),
         }
     })
+}
+
+/// `exec` as a thin client: the server decides (and for an ask, waits for a person and hands
+/// back the single-use approval); the command then runs here, with the environment scrubbed
+/// by the protected-variable list of the local policy files. Anything but an allow, or an
+/// approval redeemed in the wait, means the command does not run.
+fn through_server(
+    loc: &Locations,
+    args: &ExecArgs,
+    remote: Result<crate::remote::Remote, String>,
+    action: &Action,
+    cwd: &Path,
+    program: &Path,
+    rest: &[String],
+) -> anyhow::Result<Exit> {
+    let denied = |why: &str| -> anyhow::Result<Exit> {
+        eprintln!("assent: {why}; command not run");
+        Ok(Exit::Denied)
+    };
+    let remote = match remote {
+        Ok(r) => r,
+        Err(e) => return denied(&e),
+    };
+    if args.principal.is_some() {
+        return denied("with a server, the principal is the token's: drop --principal");
+    }
+    let body = json!({ "action": action });
+    let v = match remote.json(
+        "POST",
+        "/v1/decide",
+        Some(&body),
+        std::time::Duration::from_secs(30),
+    ) {
+        Ok(v) => v,
+        Err(e) => return denied(&e),
+    };
+    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+    let approved = match field("decision").as_str() {
+        "allow" => false,
+        "deny" => {
+            return denied(&format!(
+                "denied by rule `{}`: {}",
+                field("rule"),
+                assent_core::text::escape_line(&field("reason"))
+            ))
+        }
+        "ask" => {
+            let (Some(id), Some(secret)) = (
+                v.get("request_id").and_then(|x| x.as_i64()),
+                v.get("wait_secret").and_then(|x| x.as_str()),
+            ) else {
+                return denied(&format!(
+                    "{} answered ask without a request",
+                    remote.describe()
+                ));
+            };
+            eprintln!(
+                "assent: request {id} needs approval ({}): `assent approve {id}`",
+                assent_core::text::escape_line(&field("reason"))
+            );
+            let wait = std::time::Duration::from_secs(args.max_wait.min(24 * 3600));
+            let w = match remote.json(
+                "POST",
+                &format!("/v1/requests/{id}/wait"),
+                Some(&json!({"wait_secret": secret, "timeout_ms": wait.as_millis() as i64})),
+                wait + std::time::Duration::from_secs(5),
+            ) {
+                Ok(w) => w,
+                Err(e) => return denied(&format!("request {id}: {e}")),
+            };
+            let state = w.get("state").and_then(|x| x.as_str()).unwrap_or("");
+            let why = w.get("reason").and_then(|x| x.as_str()).unwrap_or("");
+            if w.get("redeemed").and_then(|x| x.as_bool()) != Some(true) {
+                let why = assent_core::text::escape_line(why);
+                return match state {
+                    "expired" | "cancelled" => {
+                        eprintln!("assent: request {id} {state} ({why}); command not run");
+                        Ok(Exit::TimedOut)
+                    }
+                    _ => denied(&format!("request {id} {state}: {why}")),
+                };
+            }
+            true
+        }
+        _ => return denied(&format!("{} answered garbage", remote.describe())),
+    };
+    // What to scrub and hide is read from the local policy files (the settings only matter
+    // here; the decision was the server's).
+    let engine = assent_gateway::policy_source(&loc.assent_home, None)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .and_then(|src| assent_policy::Policy::load(src, 0).map_err(|e| anyhow::anyhow!("{e}")))
+        .and_then(|p| assent_gateway::Engine::new(p, loc).map_err(|e| anyhow::anyhow!("{e}")));
+    let engine = match engine {
+        Ok(e) => e,
+        Err(e) => return denied(&format!("cannot read the local policy settings: {e}")),
+    };
+    let m = assent_gateway::EnvMatcher::new(&engine.policy.settings.env.protected);
+    let env = scrubbed_env(&|k: &str| m.is_protected(k), &args.keep_env);
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(rest)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    if args.sandbox && probe(loc).is_ok() {
+        // The network only for a command a person approved (the server's rule is not known here).
+        let network = args.allow_network && approved;
+        let (cache, salt) = walk_cache(loc, &engine.policy.settings, cwd);
+        let view = match view_for(
+            engine.analyzer(),
+            cwd,
+            &loc.home,
+            network,
+            Some((&cache, &salt)),
+        ) {
+            Ok(v) => v,
+            Err(e) => return denied(&format!("cannot build the sandbox: {e}")),
+        };
+        let Some(bwrap) = sandbox::bwrap() else {
+            return denied("bubblewrap is not installed");
+        };
+        let argv: Vec<String> = std::iter::once(program.display().to_string())
+            .chain(rest.iter().cloned())
+            .collect();
+        cmd = sandbox::command(&bwrap, &view, &argv, &sandbox_env(env, &view));
+    }
+    match sandbox::run(cmd, args.escape_output) {
+        Ok(s) => Ok(exit_status(s)),
+        Err(e) => anyhow::bail!("could not start `{}`: {e}", program.display()),
+    }
 }
 
 /// Runs a command the hook already allowed, in the sandbox the hook described: nothing is

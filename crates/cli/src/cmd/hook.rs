@@ -10,12 +10,19 @@
 //! The decision itself runs in a child process (`--worker`): a crash that no Rust code can
 //! catch — running out of memory, a stack overflow, a signal — ends that child, and this
 //! process answers deny.
+//!
+//! When a server is configured (`ASSENT_URL`, or the socket `$ASSENT_HOME/assent.sock`) and no
+//! `--policy` is named, this process is a thin client instead: it sends the input to
+//! `POST /v1/hook/claude-code` and prints the answer the server made, after checking that it
+//! is one well-formed answer. It parses no policy and builds no regex; a server that cannot
+//! be reached, refuses, or answers anything else means deny.
 
 use crate::cli::HookCommand;
 use crate::exit::Exit;
-use assent_core::json::at;
+use crate::remote::Remote;
+use assent_adapters::HookAnswer as Answer;
 use assent_gateway::{Gateway, Locations, Outcome, WaitEnd};
-use serde_json::json;
+use assent_server::routes::hook::HookStep;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -29,46 +36,23 @@ const GRACE: Duration = Duration::from_secs(3);
 static ANSWERED: AtomicBool = AtomicBool::new(false);
 static STDOUT: Mutex<()> = Mutex::new(());
 
-/// What the hook answers: allow or deny, why, and for an allowed Bash call the input that
-/// runs it in the sandbox.
-struct Answer {
-    allow: bool,
-    reason: String,
-    updated_input: Option<serde_json::Value>,
-}
-
-impl Answer {
-    fn plain(allow: bool, reason: String) -> Answer {
-        Answer {
-            allow,
-            reason,
-            updated_input: None,
-        }
-    }
-}
-
 /// Prints the one answer. Later calls do nothing.
 fn answer(allow: bool, reason: &str) -> bool {
-    answer_with(allow, reason, None)
+    answer_line(&Answer::plain(allow, reason).to_line())
 }
 
-fn answer_with(allow: bool, reason: &str, updated_input: Option<&serde_json::Value>) -> bool {
+fn answer_with(a: &Answer) -> bool {
+    answer_line(&a.to_line())
+}
+
+/// Prints `line` (one JSON answer) unless an answer was already printed.
+fn answer_line(line: &str) -> bool {
     let _guard = STDOUT.lock();
     if ANSWERED.swap(true, Ordering::SeqCst) {
         return true;
     }
-    let reason = assent_core::redact::redact_shapes(&assent_core::text::escape_line(reason));
-    let mut decision = json!({
-        "hookEventName": "PreToolUse",
-        "permissionDecision": if allow { "allow" } else { "deny" },
-        "permissionDecisionReason": reason,
-    });
-    if let (true, Some(u), Some(fields)) = (allow, updated_input, decision.as_object_mut()) {
-        fields.insert("updatedInput".into(), u.clone());
-    }
-    let out = json!({ "hookSpecificOutput": decision });
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{out}").is_ok() && stdout.flush().is_ok()
+    writeln!(stdout, "{line}").is_ok() && stdout.flush().is_ok()
 }
 
 fn deny_and_exit(reason: &str) -> ! {
@@ -89,6 +73,18 @@ pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
     } = cmd;
     let started = Instant::now();
     if !worker {
+        // A policy named on the command line is decided here, with that policy; otherwise a
+        // configured server decides.
+        if policy.is_none() {
+            if let Some(remote) = Remote::configured(&loc.assent_home) {
+                if principal.is_some() {
+                    deny_and_exit(
+                        "assent: a server is configured, and there the principal is the token's (ASSENT_TOKEN or $ASSENT_HOME/token): drop --principal; action not run",
+                    );
+                }
+                return through_server(remote, max_wait);
+            }
+        }
         return supervise(loc, max_wait, principal, policy);
     }
     let max_wait = Duration::from_secs(max_wait.min(24 * 3600));
@@ -102,7 +98,7 @@ pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
         std::panic::catch_unwind(move || decide(&loc, max_wait, started, principal, policy));
     match result {
         Ok(Ok(a)) => {
-            if !answer_with(a.allow, &a.reason, a.updated_input.as_ref()) {
+            if !answer_with(&a) {
                 std::process::exit(2);
             }
         }
@@ -173,34 +169,10 @@ fn supervise(
         )),
     };
     let text = String::from_utf8_lossy(&output.stdout);
-    let parsed: Option<Answer> = serde_json::from_str::<serde_json::Value>(text.trim())
-        .ok()
-        .and_then(|v| {
-            let out = &at(&v, "/hookSpecificOutput");
-            let reason = at(out, "/permissionDecisionReason")
-                .as_str()
-                .unwrap_or("")
-                .to_string();
-            let updated = out.get("updatedInput").cloned();
-            match at(out, "/permissionDecision").as_str() {
-                Some("allow") if output.status.success() && text.lines().count() == 1 => {
-                    // Only ever an object (the tool's input), never anything else.
-                    if updated.as_ref().is_some_and(|u| !u.is_object()) {
-                        return None;
-                    }
-                    Some(Answer {
-                        allow: true,
-                        reason,
-                        updated_input: updated,
-                    })
-                }
-                Some("deny") => Some(Answer::plain(false, reason)),
-                _ => None,
-            }
-        });
-    match parsed {
+    // An allow counts only from a worker that also exited cleanly.
+    match Answer::parse(&text).filter(|a| !a.allow || output.status.success()) {
         Some(a) => {
-            if !answer_with(a.allow, &a.reason, a.updated_input.as_ref()) {
+            if !answer_with(&a) {
                 std::process::exit(2);
             }
             Exit::Ok
@@ -208,6 +180,70 @@ fn supervise(
         None => deny_and_exit(&format!(
             "assent: the decision process ended without a decision ({}); action not run",
             output.status
+        )),
+    }
+}
+
+/// Reads the hook input and asks the server; prints what it answers. Anything but a
+/// well-formed answer (no server, a refusal, garbage, the connection cut while a person
+/// decides) is a deny.
+fn through_server(remote: Result<Remote, String>, max_wait: u64) -> Exit {
+    let remote = match remote {
+        Ok(r) => r,
+        Err(e) => deny_and_exit(&format!("assent: {e}; action not run")),
+    };
+    let wait = Duration::from_secs(max_wait.min(24 * 3600));
+    let mut input = Vec::new();
+    if let Err(e) = std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut input) {
+        deny_and_exit(&format!(
+            "assent: cannot read the hook input: {e}; action not run"
+        ));
+    }
+    if input.len() as u64 > MAX_INPUT {
+        deny_and_exit(&format!(
+            "assent: hook input larger than {MAX_INPUT} bytes; action not run"
+        ));
+    }
+    let path = format!("/v1/hook/claude-code?max_wait={}", wait.as_secs());
+    let response = match remote.request("POST", &path, Some(&input), wait + GRACE) {
+        Ok(r) => r,
+        Err(e) => deny_and_exit(&format!("assent: {e}; action not run")),
+    };
+    if response.status != 200 {
+        deny_and_exit(&format!(
+            "assent: {} refused the hook call ({}: {}); action not run",
+            remote.describe(),
+            response.status,
+            crate::remote::problem_detail(&response.body)
+        ));
+    }
+    let reply: Option<(String, i32)> = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|v| {
+            let stdout = v.get("stdout")?.as_str()?.to_string();
+            let code = i32::try_from(v.get("exit_code")?.as_i64()?).ok()?;
+            Some((stdout, code))
+        });
+    // Only a well-formed answer is relayed, and an allow only with exit status 0.
+    let answer = reply.and_then(|(stdout, code)| {
+        let a = Answer::parse(&stdout)?;
+        (code == 0 || (!a.allow && code == 2)).then_some((stdout, code))
+    });
+    match answer {
+        Some((stdout, code)) => {
+            // Printed as the server wrote it (already escaped and redacted there).
+            if !answer_line(stdout.trim_end_matches('\n')) {
+                std::process::exit(2);
+            }
+            if code == 0 {
+                Exit::Ok
+            } else {
+                std::process::exit(code)
+            }
+        }
+        None => deny_and_exit(&format!(
+            "assent: {} answered garbage; action not run",
+            remote.describe()
         )),
     }
 }
@@ -230,42 +266,145 @@ fn decide(
         .map_err(|e| anyhow::anyhow!("invalid hook input: {e}"))?;
     let rt = super::runtime()?;
     rt.block_on(async {
-        let gw = Gateway::open(loc, policy.as_deref()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let gw = Gateway::open(loc, policy.as_deref())
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let who = principal.unwrap_or_else(|| gw.policy().settings.local.agent.clone());
-        let requested = gw.decide(&adapted, &who).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        let d = &requested.evaluation.decision;
-        match requested.outcome {
-            Outcome::Allowed { grant: None } => {
-                let reason = format!("assent: allowed by rule `{}`: {}", d.rule(), d.reason);
-                if !contained(&adapted) {
-                    return Ok(Answer::plain(true, reason));
+        respond(loc, &gw, &adapted, &who, max_wait, started).await
+    })
+}
+
+/// The answer to one hook call by `who`: the decision, and for an `ask` the wait for a
+/// person until `max_wait` after `started`.
+async fn respond(
+    loc: &Locations,
+    gw: &Gateway,
+    adapted: &assent_adapters::Adapted,
+    who: &str,
+    max_wait: Duration,
+    started: Instant,
+) -> anyhow::Result<Answer> {
+    let p = match first_step(loc, gw, adapted, who).await? {
+        HookStep::Answer(a) => return Ok(a),
+        HookStep::Wait(p) => p,
+    };
+    let until =
+        assent_gateway::now_ms() + max_wait.saturating_sub(started.elapsed()).as_millis() as i64;
+    let end = gw
+        .wait(&p, until)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (allow, reason) = match end {
+        WaitEnd::Approved => (true, format!("assent: request {} approved", p.request_id)),
+        WaitEnd::Denied(why) => (
+            false,
+            format!("assent: request {} denied: {why}", p.request_id),
+        ),
+        WaitEnd::Expired(why) => (false, format!("assent: request {} {why}", p.request_id)),
+        WaitEnd::GaveUp => (
+            false,
+            format!(
+                "assent: request {} was not answered within {}s; action not run",
+                p.request_id,
+                max_wait.as_secs()
+            ),
+        ),
+        WaitEnd::TokenRefused(why) => (false, format!("assent: request {}: {why}", p.request_id)),
+    };
+    Ok(Answer::plain(allow, reason))
+}
+
+/// The decision for one hook call by `who`, with the sandbox rewrite of an allowed Bash
+/// command; an `ask` leaves a request to wait on. Used in process (the worker) and by the
+/// server's hook route (which waits its own way).
+async fn first_step(
+    loc: &Locations,
+    gw: &Gateway,
+    adapted: &assent_adapters::Adapted,
+    who: &str,
+) -> anyhow::Result<HookStep> {
+    let requested = gw
+        .decide(adapted, who)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let d = &requested.evaluation.decision;
+    let answer = match requested.outcome {
+        Outcome::Allowed { grant: None } => {
+            let reason = format!("assent: allowed by rule `{}`: {}", d.rule(), d.reason);
+            if !contained(adapted) {
+                Answer::plain(true, reason)
+            } else {
+                match sandbox_input(loc, gw, adapted, &requested.evaluation) {
+                    Ok(Some(updated)) => Answer {
+                        allow: true,
+                        reason: format!("{reason} (runs in the sandbox)"),
+                        updated_input: Some(updated),
+                    },
+                    Ok(None) => Answer::plain(
+                        true,
+                        format!("{reason} (not sandboxed: the sandbox cannot start here)"),
+                    ),
+                    Err(e) => Answer::plain(
+                        false,
+                        format!(
+                            "assent: allowed by rule `{}`, but its sandbox could not be prepared ({e}); action not run",
+                            d.rule()
+                        ),
+                    ),
                 }
-                Ok(match sandbox_input(loc, &gw, &adapted, &requested.evaluation) {
-                    Ok(Some(updated)) => Answer { allow: true, reason: format!("{reason} (runs in the sandbox)"), updated_input: Some(updated) },
-                    Ok(None) => Answer::plain(true, format!("{reason} (not sandboxed: the sandbox cannot start here)")),
-                    Err(e) => Answer::plain(false, format!("assent: allowed by rule `{}`, but its sandbox could not be prepared ({e}); action not run", d.rule())),
-                })
-            }
-            Outcome::Allowed { grant: Some(g) } => Ok(Answer::plain(true, format!("assent: allowed by grant {g}"))),
-            Outcome::Denied => Ok(Answer::plain(false, format!("assent: denied by rule `{}`: {}", d.rule(), d.reason))),
-            Outcome::Pending(p) => {
-                eprintln!(
-                    "assent: request {} needs approval ({}): run `assent approve {}` or `assent deny {} --reason …`",
-                    p.request_id, d.reason, p.request_id, p.request_id
-                );
-                let until = assent_gateway::now_ms() + max_wait.saturating_sub(started.elapsed()).as_millis() as i64;
-                let end = gw.wait(&p, until).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-                let (allow, reason) = match end {
-                    WaitEnd::Approved => (true, format!("assent: request {} approved", p.request_id)),
-                    WaitEnd::Denied(why) => (false, format!("assent: request {} denied: {why}", p.request_id)),
-                    WaitEnd::Expired(why) => (false, format!("assent: request {} {why}", p.request_id)),
-                    WaitEnd::GaveUp => (false, format!("assent: request {} was not answered within {}s; action not run", p.request_id, max_wait.as_secs())),
-                    WaitEnd::TokenRefused(why) => (false, format!("assent: request {}: {why}", p.request_id)),
-                };
-                Ok(Answer::plain(allow, reason))
             }
         }
-    })
+        Outcome::Allowed { grant: Some(g) } => {
+            Answer::plain(true, format!("assent: allowed by grant {g}"))
+        }
+        Outcome::Denied => Answer::plain(
+            false,
+            format!("assent: denied by rule `{}`: {}", d.rule(), d.reason),
+        ),
+        Outcome::Pending(p) => {
+            eprintln!(
+                "assent: request {} needs approval ({}): run `assent approve {}` or `assent deny {} --reason …`",
+                p.request_id, d.reason, p.request_id, p.request_id
+            );
+            return Ok(HookStep::Wait(p));
+        }
+    };
+    Ok(HookStep::Answer(answer))
+}
+
+/// The server's first step of hook calls: the same [`first_step`] as the in-process hook,
+/// over the server's gateway, for the token's principal.
+pub struct ServerHook {
+    pub loc: Locations,
+}
+
+impl assent_server::routes::hook::HookResponder for ServerHook {
+    fn decide(
+        &self,
+        gateway: std::sync::Arc<Gateway>,
+        input: String,
+        principal: String,
+    ) -> assent_server::routes::hook::HookFuture {
+        let loc = self.loc.clone();
+        Box::pin(async move {
+            let adapted = match assent_adapters::from_json_line(input.trim()) {
+                Ok(a) => a,
+                Err(e) => {
+                    return HookStep::Answer(Answer::plain(
+                        false,
+                        format!("assent: invalid hook input: {e}; action not run"),
+                    ))
+                }
+            };
+            match first_step(&loc, &gateway, &adapted, &principal).await {
+                Ok(step) => step,
+                Err(e) => HookStep::Answer(Answer::plain(
+                    false,
+                    format!("assent: {e:#}; action not run"),
+                )),
+            }
+        })
+    }
 }
 
 /// Whether an allowed call runs in the sandbox: every Bash command the policy allowed (the

@@ -1,6 +1,7 @@
 //! One module per subcommand (or family of subcommands).
 
 pub(crate) mod approver;
+mod approver_remote;
 mod audit;
 mod check;
 mod exec;

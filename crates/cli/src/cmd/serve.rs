@@ -76,7 +76,8 @@ pub fn run(loc: &Locations, args: ServeArgs) -> anyhow::Result<Exit> {
             &args.webhook_format,
         )
         .map_err(|e| anyhow::anyhow!("--webhook: {e}"))?;
-        let state = assent_server::AppState::with_limits(gateway, limits);
+        let state = assent_server::AppState::with_limits(gateway, limits)
+            .with_hook(Arc::new(super::hook::ServerHook { loc: loc.clone() }));
         assent_server::serve(
             state,
             assent_server::Listen { tcp, socket },

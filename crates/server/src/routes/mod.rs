@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod grants;
+pub mod hook;
 pub mod identity;
 pub mod live;
 pub mod meta;

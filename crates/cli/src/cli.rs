@@ -190,7 +190,7 @@ pub enum HookCommand {
     ClaudeCode {
         /// Longest wait for a person, in seconds. Set the hook's `timeout` in
         /// .claude/settings.json above this (assent init --claude-code does).
-        #[arg(long, default_value_t = 290)]
+        #[arg(long, default_value_t = crate::cmd::hook::DEFAULT_MAX_WAIT)]
         max_wait: u64,
         /// Principal the agent acts as (default: the local agent in assent.toml).
         #[arg(long)]

@@ -347,6 +347,26 @@ fn through_the_server_allow_deny_ask_then_approve_and_a_killed_server_denies() {
     );
     assert_eq!(decision(&v), "deny", "{v}");
 
+    // A flag never chooses the principal when a server decides.
+    let out = h.spawn_hook(&read, &env).wait_with_output().expect("hook");
+    assert_eq!(decision(&answer(&out)), "allow");
+    let mut c = h.cmd();
+    c.args(["hook", "claude-code", "--principal", "owner"])
+        .env("ASSENT_TOKEN", &token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("hook");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(read.as_bytes())
+        .expect("stdin");
+    let v = answer(&child.wait_with_output().expect("hook"));
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("drop --principal"), "{v}");
+
     // The token file in the home works as ASSENT_TOKEN does.
     std::fs::write(h.home.join("token"), format!("{token}\n")).expect("write token");
     let (v, _) = h.hook(&read, &[]);

@@ -184,6 +184,49 @@ fn supervise(
     }
 }
 
+/// The thin client's way in, before the command line is parsed by clap (building the whole
+/// command tree costs more than the rest of the allow path): only for exactly
+/// `[--home DIR] hook claude-code [--max-wait N]` (in any order clap accepts for these) with a
+/// server configured. Anything else, including `--help`, `--policy`, `--principal` or a value
+/// that does not parse, returns `None` and the ordinary parser takes over.
+pub fn fast_path(args: &[std::ffi::OsString]) -> Option<Exit> {
+    let mut home: Option<std::path::PathBuf> = None;
+    let mut max_wait: Option<u64> = None;
+    let mut words = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let a = a.to_str()?;
+        if a == "--home" {
+            home = Some(it.next()?.into());
+        } else if let Some(h) = a.strip_prefix("--home=") {
+            home = Some(h.into());
+        } else if a == "--max-wait" && words.len() == 2 {
+            max_wait = Some(it.next()?.to_str()?.parse().ok()?);
+        } else if let (Some(n), 2) = (a.strip_prefix("--max-wait="), words.len()) {
+            max_wait = Some(n.parse().ok()?);
+        } else if a.starts_with('-') {
+            return None;
+        } else {
+            words.push(a);
+        }
+    }
+    if words != ["hook", "claude-code"] {
+        return None;
+    }
+    // As `Locations::from_env` finds Assent's home.
+    let assent_home = home
+        .or_else(|| std::env::var_os("ASSENT_HOME").map(Into::into))
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".assent"))
+        })?;
+    let assent_home = std::path::absolute(&assent_home).unwrap_or(assent_home);
+    let remote = Remote::configured(&assent_home)?;
+    Some(through_server(remote, max_wait.unwrap_or(DEFAULT_MAX_WAIT)))
+}
+
+/// `--max-wait`'s default (see `HookCommand`).
+pub(crate) const DEFAULT_MAX_WAIT: u64 = 290;
+
 /// Reads the hook input and asks the server; prints what it answers. Anything but a
 /// well-formed answer (no server, a refusal, garbage, the connection cut while a person
 /// decides) is a deny.

@@ -5,7 +5,7 @@ mod approver_remote;
 mod audit;
 mod check;
 mod exec;
-mod hook;
+pub(crate) mod hook;
 mod init;
 mod policy;
 mod serve;

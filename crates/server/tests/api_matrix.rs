@@ -65,6 +65,7 @@ const ROUTES: &[Route] = &[
     r("GET", "/healthz", Access::Open),
     r("GET", "/v1/openapi.json", Access::Open),
     r("POST", "/v1/decide", Access::Anyone),
+    r("POST", "/v1/hook/claude-code", Access::Anyone),
     r("GET", "/v1/requests", Access::People),
     r("GET", "/v1/requests/{id}", Access::Anyone),
     r("POST", "/v1/requests/{id}/wait", Access::Anyone),
@@ -94,7 +95,11 @@ const ROUTES: &[Route] = &[
 /// Routes any principal may call with no object it could be refused on: every principal may
 /// ask (the policy decides what), and a token listing shows each caller only what concerns
 /// it (checked in `api_audit_identity.rs`).
-const NO_WRONG_CALLER: &[(&str, &str)] = &[("POST", "/v1/decide"), ("GET", "/v1/tokens")];
+const NO_WRONG_CALLER: &[(&str, &str)] = &[
+    ("POST", "/v1/decide"),
+    ("POST", "/v1/hook/claude-code"),
+    ("GET", "/v1/tokens"),
+];
 
 fn guarded() -> impl Iterator<Item = &'static Route> {
     ROUTES.iter().filter(|r| r.access != Access::Open)

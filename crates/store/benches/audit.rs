@@ -1,5 +1,7 @@
 //! Audit log throughput: durable appends (one event per transaction, `synchronous = FULL`)
-//! and chain verification (read + hash + check) over 200,000 events.
+//! from one writer and from many concurrent writers (group commit: each transaction holds a
+//! `request` and a `decision` event, as a decision does, and its caller is answered only once
+//! it is durable), and chain verification (read + hash + check) over 200,000 events.
 //!
 //! Run: `cargo bench -p assent-store --bench audit`
 
@@ -52,6 +54,52 @@ fn bench(c: &mut Criterion) {
             i += 1;
         })
     });
+
+    // Many concurrent decisions: WRITERS tasks, each committing transactions of two events
+    // until TXS are answered; every answer is durable (group commit shares the fsyncs).
+    const WRITERS: u64 = 256;
+    const TXS: u64 = 20_480;
+    let mrt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let gdir = tempfile::tempdir().expect("tempdir");
+    let gstore: std::sync::Arc<dyn Store> = std::sync::Arc::new(
+        mrt.block_on(SqliteStore::open(&gdir.path().join("group.db")))
+            .expect("open"),
+    );
+    g.throughput(Throughput::Elements(TXS));
+    g.sample_size(10);
+    g.bench_function("decisions_durable_256_writers", |b| {
+        b.iter_custom(|iters| {
+            let started = std::time::Instant::now();
+            for _ in 0..iters {
+                mrt.block_on(async {
+                    let mut tasks = Vec::new();
+                    for w in 0..WRITERS {
+                        let s = std::sync::Arc::clone(&gstore);
+                        tasks.push(tokio::spawn(async move {
+                            for k in 0..TXS / WRITERS {
+                                let mut tx = s.begin().await.expect("begin");
+                                let mut e = event(w * 1_000_000 + k);
+                                e.insert("event".into(), json!("request"));
+                                tx.append(e).await.expect("append");
+                                tx.append(event(w * 1_000_000 + k)).await.expect("append");
+                                tx.commit().await.expect("commit");
+                            }
+                        }));
+                    }
+                    for t in tasks {
+                        t.await.expect("writer");
+                    }
+                });
+            }
+            started.elapsed()
+        })
+    });
+    let report = mrt.block_on(gstore.verify()).expect("verify");
+    assert!(report.first_break.is_none(), "one verifiable chain");
 
     const N: u64 = 200_000;
     let vdir = tempfile::tempdir().expect("tempdir");

@@ -1,6 +1,8 @@
 //! The web console in a real browser: Debian's headless Chromium driven through chromedriver
 //! (WebDriver, by fantoccini), against the real `assent serve` binary, with requests made by
-//! real `assent hook claude-code` processes.
+//! real `assent hook claude-code` processes: most decide in process and write straight into
+//! the database (the console must notice by itself), one is a thin client of the server
+//! (`ASSENT_URL` and the agent's token).
 //!
 //! Log in; a hook's request appears in the queue without a reload; open it; see the escaped,
 //! flagged hidden character and the diff (against the file as it was when the request was
@@ -155,11 +157,26 @@ impl World {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// A real Claude Code hook process, fed one PreToolUse event on stdin.
+    /// A real Claude Code hook process, fed one PreToolUse event on stdin, deciding in
+    /// process (it writes its request straight into the database).
     fn hook(&self, tool: &str, input: Value) -> Child {
+        self.hook_with(tool, input, None)
+    }
+
+    /// The same hook as a thin client of the running server (`ASSENT_URL`, the agent's token):
+    /// the server decides and holds it until someone answers.
+    fn hook_via_server(&self, tool: &str, input: Value, token: &str) -> Child {
+        self.hook_with(tool, input, Some(token))
+    }
+
+    fn hook_with(&self, tool: &str, input: Value, token: Option<&str>) -> Child {
         let line = json!({"hook_event_name": "PreToolUse", "session_id": "browser", "cwd": self.ws.display().to_string(), "tool_name": tool, "tool_input": input}).to_string();
-        let mut child = self
-            .cmd()
+        let mut cmd = self.cmd();
+        if let Some(token) = token {
+            cmd.env("ASSENT_URL", self.url(""))
+                .env("ASSENT_TOKEN", token);
+        }
+        let mut child = cmd
             .args(["hook", "claude-code", "--max-wait", "90"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -353,6 +370,7 @@ async fn console_in_a_real_browser() {
     std::fs::write(w.ws.join("notes.txt"), &notes).expect("write notes");
 
     let alice = w.token("alice");
+    let agent = w.token("agent");
     let _server = Proc(
         w.cmd()
             // No socket: the hooks below take the in-process path and write their requests
@@ -396,12 +414,12 @@ async fn console_in_a_real_browser() {
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .expect("WebDriver session");
-    let result = run(&c, &w, &alice, &secret).await;
+    let result = run(&c, &w, &alice, &agent, &secret).await;
     let _ = c.close().await;
     result
 }
 
-async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
+async fn run(c: &Client, w: &World, alice: &str, agent: &str, secret: &str) {
     // --- log in
     c.goto(&w.url("/console")).await.expect("open the console");
     let token = find(c, "#token").await;
@@ -577,13 +595,15 @@ async fn run(c: &Client, w: &World, alice: &str, secret: &str) {
         "{answer}"
     );
 
-    // --- deny another with a reason, by keyboard alone. Its command carries a live-looking
+    // --- deny another with a reason, by keyboard alone. This hook is a thin client of the
+    // server (as an agent on another machine would be). Its command carries a live-looking
     // API key and the value of a protected variable: both redacted wherever they show.
     c.goto(&w.url("/console/#/")).await.expect("queue");
     find(c, "#queue-empty").await;
-    let rm = w.hook(
+    let rm = w.hook_via_server(
         "Bash",
         json!({"command": format!("./deploy.sh --key {API_KEY} --token {ENV_SECRET}")}),
+        agent,
     );
     let rm_id = wait_new(w, &mut seen);
     let row = find_text(c, &format!("tr[data-request='{rm_id}']"), "deploy.sh").await;

@@ -108,7 +108,7 @@ async fn call(
 }
 
 fn action(cmd: &str) -> Value {
-    json!({"action": {"tool": "Bash", "kind": "shell", "input": {"command": cmd}, "cwd": "/tmp/project", "session": "load"}})
+    json!({"action": {"tool": "Bash", "kind": "shell", "input": {"command": cmd}, "cwd": "/srv/project", "session": "load"}})
 }
 
 async fn decisions(a: &Args) {

@@ -132,7 +132,23 @@ impl Remote {
                 })
             }
         }
-        .map_err(|e| format!("{} failed to answer ({e})", self.describe()))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::ConnectionAborted => {
+                format!(
+                    "{} went away before answering (connection reset: the server stopped or crashed)",
+                    self.describe()
+                )
+            }
+            _ => format!("{} failed to answer ({e})", self.describe()),
+        })?;
+        if raw.is_empty() {
+            // The connection ended with nothing written: the server stopped (or was killed)
+            // while the request was open.
+            return Err(format!(
+                "{} went away before answering (the connection closed with no answer: the server stopped or crashed)",
+                self.describe()
+            ));
+        }
         parse_response(&raw).map_err(|e| format!("{} answered garbage ({e})", self.describe()))
     }
 }

@@ -4,8 +4,9 @@
 mod cli;
 mod cmd;
 mod exit;
-mod remote;
 mod sandbox;
+
+use assent_client::{remote, thin};
 
 use clap::Parser;
 

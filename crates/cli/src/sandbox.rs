@@ -575,12 +575,27 @@ pub fn redeem(dir: &Path, id: &str, now_ms: i64) -> Result<Ticket, String> {
 }
 
 /// Removes tickets (and leftovers) older than their lifetime.
+/// Removes tickets older than their lifetime, at most once a minute per process: a
+/// long-running server issues a ticket for every allowed Bash command, and reading the whole
+/// directory each time made every such hook call pay for all unredeemed tickets of the last
+/// hour. (Expired tickets are refused on redemption anyway; pruning only keeps the directory
+/// small.)
 fn prune(dir: &Path, now_ms: i64) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    static LAST: AtomicI64 = AtomicI64::new(i64::MIN);
+    const EVERY_MS: i64 = 60_000;
+    let last = LAST.load(Ordering::Relaxed);
+    if now_ms.saturating_sub(last) < EVERY_MS
+        || LAST
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return;
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
     let cutoff = std::time::Duration::from_millis(TICKET_TTL_MS.max(0) as u64);
-    let _ = now_ms;
     for e in entries.flatten() {
         let old = e
             .metadata()

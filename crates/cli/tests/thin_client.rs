@@ -17,6 +17,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_assent");
+/// The small hook binary (`assent init --claude-code` configures it).
+const HOOK_BIN: &str = env!("CARGO_BIN_EXE_assent-hook");
 
 const SETTINGS: &str = r#"
 [local]
@@ -94,6 +96,40 @@ impl Home {
             .write_all(input.as_bytes())
             .expect("write stdin");
         child
+    }
+
+    /// `assent-hook --home H claude-code --max-wait 20`, as `assent init --claude-code`
+    /// writes it, with `input` on stdin.
+    fn spawn_small_hook(&self, input: &str, env: &[(&str, &str)]) -> Child {
+        let mut child = Command::new(HOOK_BIN)
+            .arg("--home")
+            .arg(&self.home)
+            .args(["claude-code", "--max-wait", "20"])
+            .env("HOME", &self.user_home)
+            .env_remove("ASSENT_HOME")
+            .env_remove("ASSENT_URL")
+            .env_remove("ASSENT_TOKEN")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn assent-hook");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+        child
+    }
+
+    fn small_hook(&self, input: &str, env: &[(&str, &str)]) -> (Value, Output) {
+        let out = self
+            .spawn_small_hook(input, env)
+            .wait_with_output()
+            .expect("assent-hook");
+        (answer(&out), out)
     }
 
     fn hook(&self, input: &str, env: &[(&str, &str)]) -> (Value, Output) {
@@ -593,4 +629,273 @@ fn exec_is_a_client_of_the_server() {
     let out = exec(&["--", "ls"]).output().expect("exec");
     assert_eq!(out.status.code(), Some(77));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be reached"));
+}
+
+/// The small `assent-hook` binary against a real `assent serve`: allow, deny with the
+/// rule's reason, an ask released by an approval, no token, a killed server while a person
+/// decides; and with no server it becomes `assent hook claude-code` (the in-process path).
+#[test]
+fn the_small_hook_binary_relays_the_server_and_fails_closed() {
+    let h = setup();
+    let read = h.input("Read", json!({"file_path": h.ws.join("README.md")}));
+
+    // No server configured: the in-process hook beside it decides (the read is allowed, a
+    // secret read denied).
+    let (v, out) = h.small_hook(&read, &[]);
+    assert_eq!(decision(&v), "allow", "{v}");
+    assert!(out.status.success());
+    let (v, _) = h.small_hook(
+        &h.input("Bash", json!({"command": "cat ~/.ssh/id_rsa"})),
+        &[],
+    );
+    assert_eq!(decision(&v), "deny", "{v}");
+
+    let mut server = h.serve();
+    // No token: deny, saying how to get one; a wrong one: refused, deny.
+    let (v, _) = h.small_hook(&read, &[]);
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("ASSENT_TOKEN"), "{v}");
+    let (v, _) = h.small_hook(&read, &[("ASSENT_TOKEN", "ast_0000")]);
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("refused"), "{v}");
+
+    let token = h.token("agent");
+    let owner = h.token("owner");
+    let env = [("ASSENT_TOKEN", token.as_str())];
+    let (v, out) = h.small_hook(&read, &env);
+    assert_eq!(decision(&v), "allow", "{v}");
+    assert!(out.status.success());
+
+    // An allowed Bash command comes back rewritten to run in the sandbox (or says why not).
+    let (v, _) = h.small_hook(&h.input("Bash", json!({"command": "ls"})), &env);
+    assert_eq!(decision(&v), "allow", "{v}");
+    let updated = v["hookSpecificOutput"]["updatedInput"]["command"]
+        .as_str()
+        .unwrap_or("");
+    assert!(
+        updated.contains("exec' '--sandbox'") || reason(&v).contains("not sandboxed"),
+        "{v}"
+    );
+
+    // A deny carries the rule's reason.
+    let (v, _) = h.small_hook(
+        &h.input("Bash", json!({"command": "cat ~/.ssh/id_rsa"})),
+        &env,
+    );
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("denied by rule"), "{v}");
+
+    // An ask holds the hook until a person approves.
+    let ask = h.input("Bash", json!({"command": "rm -rf build"}));
+    let hook = h.spawn_small_hook(&ask, &env);
+    let id = wait_pending(&h, &owner);
+    let out = h
+        .cmd()
+        .args(["approve", &id])
+        .env("ASSENT_TOKEN", &owner)
+        .output()
+        .expect("approve");
+    assert!(
+        out.status.success(),
+        "approve: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = answer(&hook.wait_with_output().expect("assent-hook"));
+    assert_eq!(decision(&v), "allow", "{v}");
+    assert!(reason(&v).contains("approved"), "{v}");
+
+    // Denied by a person with a reason: the hook says it.
+    let hook = h.spawn_small_hook(&ask, &env);
+    let id = wait_pending(&h, &owner);
+    let out = h
+        .cmd()
+        .args(["deny", &id, "--reason", "not on friday"])
+        .env("ASSENT_TOKEN", &owner)
+        .output()
+        .expect("deny");
+    assert!(out.status.success());
+    let v = answer(&hook.wait_with_output().expect("assent-hook"));
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("not on friday"), "{v}");
+
+    // The server killed while a person decides: deny, promptly.
+    let waiting = h.spawn_small_hook(&ask, &env);
+    let _ = wait_pending(&h, &owner);
+    kill9(&mut server);
+    let started = Instant::now();
+    let v = answer(&waiting.wait_with_output().expect("assent-hook"));
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // And after it, while the socket is stale: deny (not the in-process path).
+    let (v, _) = h.small_hook(&read, &env);
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("cannot be reached"), "{v}");
+}
+
+/// Garbage and refusals from a server are denies; arguments it does not know are denies
+/// (a misconfigured hook must not let the tool run).
+#[test]
+fn the_small_hook_binary_denies_garbage_and_bad_arguments() {
+    let h = setup();
+    let read = h.input("Read", json!({"file_path": h.ws.join("README.md")}));
+    let allow_line = r#"{"hookSpecificOutput":{"hookEventName":"PreToolUse","permissionDecision":"allow","permissionDecisionReason":"fake"}}"#;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("no answer", Vec::new()),
+        ("not json", http("200 OK", "allow")),
+        (
+            "stdout not an answer",
+            http(
+                "200 OK",
+                &json!({"stdout": "allow\n", "exit_code": 0}).to_string(),
+            ),
+        ),
+        (
+            "allow with a failing exit code",
+            http(
+                "200 OK",
+                &json!({"stdout": format!("{allow_line}\n"), "exit_code": 2}).to_string(),
+            ),
+        ),
+        (
+            "updatedInput not an object",
+            http(
+                "200 OK",
+                &json!({"stdout": r#"{"hookSpecificOutput":{"permissionDecision":"allow","updatedInput":"rm -rf /"}}"#, "exit_code": 0}).to_string(),
+            ),
+        ),
+        (
+            "truncated body",
+            b"HTTP/1.1 200 OK\r\ncontent-length: 500\r\n\r\n{\"stdout\":".to_vec(),
+        ),
+        ("server error", http("500 Internal Server Error", "{}")),
+    ];
+    for (what, response) in cases {
+        let path = h
+            .dir
+            .path()
+            .join(format!("small-{}.sock", what.replace(' ', "-")));
+        let _server = fake_server(&path, response);
+        let url = format!("unix:{}", path.display());
+        let (v, out) = h.small_hook(&read, &[("ASSENT_URL", &url), ("ASSENT_TOKEN", "ast_x")]);
+        assert_eq!(decision(&v), "deny", "{what}: {v}");
+        assert!(out.status.success(), "{what}: exit {}", out.status);
+    }
+    let path = h.dir.path().join("small-good.sock");
+    let _server = fake_server(
+        &path,
+        http(
+            "200 OK",
+            &json!({"stdout": format!("{allow_line}\n"), "exit_code": 0}).to_string(),
+        ),
+    );
+    let url = format!("unix:{}", path.display());
+    let (v, _) = h.small_hook(&read, &[("ASSENT_URL", &url), ("ASSENT_TOKEN", "ast_x")]);
+    assert_eq!(decision(&v), "allow", "{v}");
+
+    for bad in [
+        &["--policy", "/tmp/p"][..],
+        &["--max-wait", "soon"],
+        &["mcp"],
+    ] {
+        let mut child = Command::new(HOOK_BIN)
+            .args(bad)
+            .env("HOME", &h.user_home)
+            .env_remove("ASSENT_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // It may answer (deny) before reading its input.
+        let _ = child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(read.as_bytes());
+        let out = child.wait_with_output().expect("assent-hook");
+        let v = answer(&out);
+        assert_eq!(decision(&v), "deny", "{bad:?}: {v}");
+    }
+
+    // No `assent` beside it and no server: deny, naming what is missing.
+    let lonely = h.dir.path().join("lonely");
+    std::fs::create_dir_all(&lonely).expect("mkdir");
+    let copy = lonely.join("assent-hook");
+    std::fs::copy(HOOK_BIN, &copy).expect("copy");
+    let mut child = Command::new(&copy)
+        .arg("--home")
+        .arg(&h.home)
+        .env("HOME", &h.user_home)
+        .env_remove("ASSENT_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(read.as_bytes());
+    let v = answer(&child.wait_with_output().expect("assent-hook"));
+    assert_eq!(decision(&v), "deny", "{v}");
+    assert!(reason(&v).contains("cannot be run"), "{v}");
+}
+
+/// `assent init --claude-code` configures the small binary beside `assent` (absolute path),
+/// replaces an older `assent hook claude-code` entry rather than adding a second, and the
+/// command it wrote, run by a shell as Claude Code runs it, answers.
+#[test]
+fn init_configures_the_small_hook_binary() {
+    let h = setup();
+    let settings = h.user_home.join(".claude/settings.json");
+    std::fs::create_dir_all(settings.parent().expect("parent")).expect("mkdir");
+    std::fs::write(
+        &settings,
+        json!({"hooks": {"PreToolUse": [{"matcher": "*", "hooks": [{"type": "command", "command": format!("'{BIN}' --home '/x' hook claude-code --max-wait 290")}]}]}, "model": "keep"}).to_string(),
+    )
+    .expect("write");
+    let out = h
+        .cmd()
+        .args(["init", "--claude-code", "--settings"])
+        .arg(&settings)
+        .output()
+        .expect("init");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&settings).expect("read")).expect("json");
+    assert_eq!(doc["model"], "keep");
+    let entries = doc["hooks"]["PreToolUse"].as_array().expect("list");
+    assert_eq!(entries.len(), 1, "{doc}");
+    let command = entries[0]["hooks"][0]["command"].as_str().expect("command");
+    let small = std::fs::canonicalize(HOOK_BIN).expect("canonical");
+    assert!(
+        command.starts_with(&format!("'{}' --home '", small.display())),
+        "{command}"
+    );
+    let read = h.input("Read", json!({"file_path": h.ws.join("README.md")}));
+    let mut child = Command::new("sh")
+        .args(["-c", command])
+        .current_dir(&h.ws)
+        .env("HOME", &h.user_home)
+        .env_remove("ASSENT_URL")
+        .env_remove("ASSENT_TOKEN")
+        .env_remove("ASSENT_HOME")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(read.as_bytes())
+        .expect("stdin");
+    let v = answer(&child.wait_with_output().expect("hook"));
+    assert_eq!(decision(&v), "allow", "{v}");
 }

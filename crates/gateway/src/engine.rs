@@ -151,6 +151,9 @@ const CLAUDE_CONFIG_GUARDS: &[&str] = &[
     "hooks",
 ];
 
+/// The small hook binary's file name, installed beside `assent`.
+pub const HOOK_BINARY: &str = "assent-hook";
+
 impl Locations {
     /// From the environment: `$HOME`, and `$ASSENT_HOME` or `~/.assent` (made absolute: a
     /// relative home would follow whatever directory the hook runs in), plus the guard's
@@ -175,8 +178,9 @@ impl Locations {
         }
     }
 
-    /// Paths whose change would disarm or bypass the guard: the hook's own binary and its
-    /// directory (a missing or broken hook lets Claude Code run the tool), every directory on
+    /// Paths whose change would disarm or bypass the guard: the hook's own binary, the small
+    /// hook binary beside it (`assent-hook`, which `assent init --claude-code` configures) and
+    /// their directory (a missing or broken hook lets Claude Code run the tool), every directory on
     /// PATH before the system's program directories (a file there shadows allowlisted
     /// programs), and what under `CLAUDE_CONFIG_DIR` changes what runs. Relative PATH entries
     /// follow the working directory and cannot be named here.
@@ -188,6 +192,7 @@ impl Locations {
         let mut out = Vec::new();
         if let Some(exe) = exe.filter(|e| e.is_absolute()) {
             out.push(exe.to_path_buf());
+            out.push(exe.with_file_name(HOOK_BINARY));
             if let Some(dir) = exe.parent().filter(|d| *d != Path::new("/")) {
                 out.push(dir.to_path_buf());
             }
@@ -226,6 +231,7 @@ mod perimeter_tests {
         );
         for want in [
             "/opt/assent/bin/assent",
+            "/opt/assent/bin/assent-hook",
             "/opt/assent/bin",
             "/home/dev/.local/bin",
             "/usr/local/bin",
@@ -278,6 +284,8 @@ mod perimeter_tests {
         use assent_core::Verdict;
         for cmd in [
             "rm /opt/assent/bin/assent".to_string(),
+            "rm /opt/assent/bin/assent-hook".to_string(),
+            "cp /tmp/true /opt/assent/bin/assent-hook".to_string(),
             "mv /opt/assent/bin /tmp/x".to_string(),
             format!("cp /tmp/evil {}/.local/bin/ls", home.display()),
             "echo x > /cfg/claude/session-env/s/sessionstart-hook-0.sh".to_string(),

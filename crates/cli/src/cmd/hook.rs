@@ -28,10 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Largest hook input read.
-const MAX_INPUT: u64 = 8 * 1024 * 1024;
-/// Time kept back after --max-wait for the answer itself.
-const GRACE: Duration = Duration::from_secs(3);
+use crate::thin::{GRACE, MAX_INPUT};
 
 static ANSWERED: AtomicBool = AtomicBool::new(false);
 static STDOUT: Mutex<()> = Mutex::new(());
@@ -82,7 +79,7 @@ pub fn run(loc: &Locations, cmd: HookCommand) -> Exit {
                         "assent: a server is configured, and there the principal is the token's (ASSENT_TOKEN or $ASSENT_HOME/token): drop --principal; action not run",
                     );
                 }
-                return through_server(remote, max_wait);
+                crate::thin::relay(remote, max_wait);
             }
         }
         return supervise(loc, max_wait, principal, policy);
@@ -213,83 +210,13 @@ pub fn fast_path(args: &[std::ffi::OsString]) -> Option<Exit> {
     if words != ["hook", "claude-code"] {
         return None;
     }
-    // As `Locations::from_env` finds Assent's home.
-    let assent_home = home
-        .or_else(|| std::env::var_os("ASSENT_HOME").map(Into::into))
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".assent"))
-        })?;
-    let assent_home = std::path::absolute(&assent_home).unwrap_or(assent_home);
+    let assent_home = crate::thin::assent_home(home)?;
     let remote = Remote::configured(&assent_home)?;
-    Some(through_server(remote, max_wait.unwrap_or(DEFAULT_MAX_WAIT)))
+    crate::thin::relay(remote, max_wait.unwrap_or(DEFAULT_MAX_WAIT))
 }
 
 /// `--max-wait`'s default (see `HookCommand`).
-pub(crate) const DEFAULT_MAX_WAIT: u64 = 290;
-
-/// Reads the hook input and asks the server; prints what it answers. Anything but a
-/// well-formed answer (no server, a refusal, garbage, the connection cut while a person
-/// decides) is a deny.
-fn through_server(remote: Result<Remote, String>, max_wait: u64) -> Exit {
-    let remote = match remote {
-        Ok(r) => r,
-        Err(e) => deny_and_exit(&format!("assent: {e}; action not run")),
-    };
-    let wait = Duration::from_secs(max_wait.min(24 * 3600));
-    let mut input = Vec::new();
-    if let Err(e) = std::io::stdin().take(MAX_INPUT + 1).read_to_end(&mut input) {
-        deny_and_exit(&format!(
-            "assent: cannot read the hook input: {e}; action not run"
-        ));
-    }
-    if input.len() as u64 > MAX_INPUT {
-        deny_and_exit(&format!(
-            "assent: hook input larger than {MAX_INPUT} bytes; action not run"
-        ));
-    }
-    let path = format!("/v1/hook/claude-code?max_wait={}", wait.as_secs());
-    let response = match remote.request("POST", &path, Some(&input), wait + GRACE) {
-        Ok(r) => r,
-        Err(e) => deny_and_exit(&format!("assent: {e}; action not run")),
-    };
-    if response.status != 200 {
-        deny_and_exit(&format!(
-            "assent: {} refused the hook call ({}: {}); action not run",
-            remote.describe(),
-            response.status,
-            crate::remote::problem_detail(&response.body)
-        ));
-    }
-    let reply: Option<(String, i32)> = serde_json::from_slice::<serde_json::Value>(&response.body)
-        .ok()
-        .and_then(|v| {
-            let stdout = v.get("stdout")?.as_str()?.to_string();
-            let code = i32::try_from(v.get("exit_code")?.as_i64()?).ok()?;
-            Some((stdout, code))
-        });
-    // Only a well-formed answer is relayed, and an allow only with exit status 0.
-    let answer = reply.and_then(|(stdout, code)| {
-        let a = Answer::parse(&stdout)?;
-        (code == 0 || (!a.allow && code == 2)).then_some((stdout, code))
-    });
-    match answer {
-        Some((stdout, code)) => {
-            // Printed as the server wrote it (already escaped and redacted there).
-            if !answer_line(stdout.trim_end_matches('\n')) {
-                std::process::exit(2);
-            }
-            if code == 0 {
-                Exit::Ok
-            } else {
-                std::process::exit(code)
-            }
-        }
-        None => deny_and_exit(&format!(
-            "assent: {} answered garbage; action not run",
-            remote.describe()
-        )),
-    }
-}
+pub(crate) const DEFAULT_MAX_WAIT: u64 = crate::thin::DEFAULT_MAX_WAIT;
 
 fn decide(
     loc: &Locations,

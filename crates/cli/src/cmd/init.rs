@@ -36,7 +36,10 @@ pub fn run(loc: &Locations, args: InitArgs) -> anyhow::Result<Exit> {
 }
 
 /// The hook command, with absolute paths only: Claude Code runs it from the agent's working
-/// directory, so a relative binary or home would follow the agent wherever it `cd`s.
+/// directory, so a relative binary or home would follow the agent wherever it `cd`s. It is
+/// the small `assent-hook` binary beside this one (a thin client of `assent serve` that
+/// becomes `assent hook claude-code` when no server runs); without it, this binary's own
+/// `hook claude-code`.
 fn hook_command(loc: &Locations) -> anyhow::Result<String> {
     let exe = std::env::current_exe()
         .map_err(|e| anyhow::anyhow!("cannot find Assent's own binary: {e}"))?;
@@ -46,11 +49,33 @@ fn hook_command(loc: &Locations) -> anyhow::Result<String> {
         anyhow::bail!("the hook command needs absolute paths");
     }
     let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let small = exe.with_file_name(HOOK_BINARY);
+    if small.is_file() {
+        return Ok(format!(
+            "{} --home {} claude-code --max-wait {HOOK_MAX_WAIT_S}",
+            quote(&small.display().to_string()),
+            quote(&home.display().to_string())
+        ));
+    }
+    eprintln!(
+        "assent: no {} beside {}: the hook runs `assent hook claude-code` (slower to start)",
+        HOOK_BINARY,
+        exe.display()
+    );
     Ok(format!(
         "{} --home {} hook claude-code --max-wait {HOOK_MAX_WAIT_S}",
         quote(&exe.display().to_string()),
         quote(&home.display().to_string())
     ))
+}
+
+/// The small hook binary's file name (built and installed with `assent`).
+const HOOK_BINARY: &str = "assent-hook";
+
+/// Whether a hook command is one of Assent's (either binary), to be replaced, not doubled.
+fn is_assent_hook(command: &str) -> bool {
+    command.contains(" hook claude-code")
+        || (command.contains(HOOK_BINARY) && command.contains(" claude-code"))
 }
 
 fn claude_code(loc: &Locations, settings: Option<&std::path::Path>) -> anyhow::Result<Exit> {
@@ -93,11 +118,8 @@ fn claude_code(loc: &Locations, settings: Option<&std::path::Path>) -> anyhow::R
     // Replace an earlier Assent entry rather than adding a second one.
     list.retain(|e| {
         !e["hooks"].as_array().is_some_and(|h| {
-            h.iter().any(|x| {
-                x["command"]
-                    .as_str()
-                    .is_some_and(|c| c.contains(" hook claude-code"))
-            })
+            h.iter()
+                .any(|x| x["command"].as_str().is_some_and(is_assent_hook))
         })
     });
     list.push(entry);
@@ -130,5 +152,16 @@ mod tests {
         );
         assert!(cmd.starts_with("'/"), "binary not absolute: {cmd}");
         assert!(!cmd.contains("'.assent'"), "{cmd}");
+    }
+
+    #[test]
+    fn both_hook_commands_are_recognised() {
+        assert!(is_assent_hook(
+            "'/opt/a b/assent' --home '/h' hook claude-code --max-wait 290"
+        ));
+        assert!(is_assent_hook(
+            "'/opt/a b/assent-hook' --home '/h' claude-code --max-wait 290"
+        ));
+        assert!(!is_assent_hook("/usr/bin/other-hook --check"));
     }
 }

@@ -308,6 +308,10 @@ pub(crate) struct Compiled {
     /// guard root or above one" is one lookup instead of a walk over every root.
     pub guard_root_ancestors: std::collections::HashSet<PathBuf>,
     pub secret_root_ancestors: std::collections::HashSet<PathBuf>,
+    /// `guard_roots` and `secret_roots` as sets, so that "is this path at or below a root"
+    /// is one lookup per ancestor of the path instead of a comparison with every root.
+    pub guard_root_set: std::collections::HashSet<PathBuf>,
+    pub secret_root_set: std::collections::HashSet<PathBuf>,
     /// The secret and guard patterns as text (tilde expanded), for judging a shell glob
     /// against them (`glob_meet`).
     pub secret_texts: Vec<String>,
@@ -479,6 +483,8 @@ impl Compiled {
                 .collect(),
             guard_root_ancestors: Default::default(),
             secret_root_ancestors: Default::default(),
+            guard_root_set: Default::default(),
+            secret_root_set: Default::default(),
             env: EnvMatcher::new(&cfg.protected_env),
             guard_process_names: cfg
                 .guard_process_names
@@ -496,6 +502,8 @@ impl Compiled {
         };
         compiled.guard_root_ancestors = ancestors(&compiled.guard_roots);
         compiled.secret_root_ancestors = ancestors(&compiled.secret_roots);
+        compiled.guard_root_set = compiled.guard_roots.iter().cloned().collect();
+        compiled.secret_root_set = compiled.secret_roots.iter().cloned().collect();
         Ok(compiled)
     }
 }

@@ -13,6 +13,7 @@ mod client_tools;
 mod config;
 mod env;
 mod filecache;
+mod fsmemo;
 mod glob_meet;
 mod paths;
 mod secrets;
@@ -58,6 +59,7 @@ impl Analyzer {
     /// Extracts the facts of `action`. Never fails: whatever cannot be analysed is recorded
     /// as not understood.
     pub fn analyze(&self, action: &Action) -> Facts {
+        let _memo = fsmemo::decision();
         let mut facts = Facts {
             tool: action.tool.clone(),
             kind: action.kind.as_str().to_string(),

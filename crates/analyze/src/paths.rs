@@ -631,29 +631,30 @@ pub(crate) fn tree_holds_secret(
     }
     let mut content_left = TREE_CONTENT_BUDGET;
     let mut credentials = false;
-    let mut check_content = |path: &Path, len: u64| {
+    let mut check_content = |path: &Path, meta: &std::fs::Metadata| {
         if credentials || content_left == 0 {
             return;
         }
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        let len = usize::try_from(meta.len()).unwrap_or(usize::MAX);
         content_left = content_left.saturating_sub(len.min(crate::secrets::CONTENT_LIMIT));
-        credentials = crate::secrets::in_file(path).is_some_and(|f| !f.is_empty());
+        credentials = crate::secrets::in_file_with(path, meta).is_some_and(|f| !f.is_empty());
     };
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        // Listed once per decision: `grep -r src && rg src` walk the same tree.
+        let Some(entries) = crate::fsmemo::list_dir(&dir) else {
             continue;
         };
-        for e in entries.flatten() {
+        for e in entries.iter() {
             seen += 1;
             if seen > BUDGET {
                 return None;
             }
-            let name = e.file_name().to_string_lossy().to_string();
+            let name = e.name.to_string_lossy().to_string();
             if skip_hidden && name.starts_with('.') {
                 continue;
             }
-            let path = e.path();
+            let path = &e.path;
             if name == ".git" {
                 // Not walked (objects are compressed; ugrep and ripgrep skip it), but a
                 // reader that does walk it (GNU grep -r) meets its configuration first, where
@@ -664,7 +665,7 @@ pub(crate) fn tree_holds_secret(
                     .is_none_or(|m| m.is_match("config") || m.is_match(&config));
                 if let Ok(m) = std::fs::metadata(&config) {
                     if m.is_file() && config_selected {
-                        check_content(&config, m.len());
+                        check_content(&config, &m);
                     }
                 }
                 continue;
@@ -673,23 +674,23 @@ pub(crate) fn tree_holds_secret(
             // pattern match is enough: no need to resolve each one.
             let selected = only
                 .as_ref()
-                .is_none_or(|m| m.is_match(&name) || m.is_match(&path));
-            if selected && cfg.secrets.is_match(&path) && !cfg.secret_exceptions.is_match(&path) {
+                .is_none_or(|m| m.is_match(&name) || m.is_match(path));
+            if selected && cfg.secrets.is_match(path) && !cfg.secret_exceptions.is_match(path) {
                 return Some(Tree::Secret);
             }
-            let meta = e.metadata();
+            let meta = e.meta.as_ref();
             // A file with several hard links may be another name for a secret
             // (`docs/notes.md` linked to `.env`): whatever its name, reading it may read one.
-            if selected && meta.as_ref().is_ok_and(|m| m.is_file() && m.nlink() > 1) {
+            if selected && meta.is_some_and(|m| m.is_file() && m.nlink() > 1) {
                 return Some(Tree::Secret);
             }
-            if let Ok(m) = &meta {
+            if let Some(m) = meta {
                 if selected && m.is_file() && m.len() > 0 {
-                    check_content(&path, m.len());
+                    check_content(path, m);
                 }
             }
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                stack.push(path);
+            if e.is_dir {
+                stack.push(path.clone());
             }
         }
     }
@@ -714,19 +715,27 @@ fn whitelists_hidden(root: &Path) -> bool {
     let mut stack = vec![root.to_path_buf()];
     let mut seen = 0;
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+        let Some(entries) = crate::fsmemo::list_dir(&dir) else {
             continue;
         };
-        for e in entries.flatten() {
+        for e in entries.iter() {
             seen += 1;
             if seen > 20_000 {
                 return true;
             }
-            if e.file_type().is_ok_and(|t| t.is_dir()) && e.file_name() != ".git" {
-                if has_bang(&e.path()) {
+            if e.is_dir && e.name != ".git" {
+                // Only directories holding an ignore file are read (the listing says which).
+                let holds_ignore = crate::fsmemo::list_dir(&e.path).is_none_or(|inner| {
+                    inner.iter().any(|f| {
+                        [".gitignore", ".ignore", ".rgignore"]
+                            .iter()
+                            .any(|n| f.name.to_str().is_some_and(|s| s.eq_ignore_ascii_case(n)))
+                    })
+                });
+                if holds_ignore && has_bang(&e.path) {
                     return true;
                 }
-                stack.push(e.path());
+                stack.push(e.path.clone());
             }
         }
     }
@@ -761,12 +770,11 @@ fn acceptable_root(cfg: &Compiled, r: &Path) -> bool {
     if SYSTEM.iter().any(|d| r.starts_with(d)) {
         return false;
     }
+    // A secret root at or below `r` (`r` is one of its ancestors), or `r` at or below one.
     let is_secret = cfg.secrets.is_match(r)
-        || cfg
-            .secret_roots
-            .iter()
-            .any(|s| s.starts_with(r) || r.starts_with(s));
-    let is_guard = cfg.guards.is_match(r) || cfg.guard_roots.iter().any(|g| r.starts_with(g));
+        || cfg.secret_root_ancestors.contains(r)
+        || r.ancestors().any(|a| cfg.secret_root_set.contains(a));
+    let is_guard = cfg.guards.is_match(r) || r.ancestors().any(|a| cfg.guard_root_set.contains(a));
     !is_secret && !is_guard
 }
 
@@ -797,7 +805,7 @@ pub(crate) fn resolve(cfg: &Compiled, p: &Path) -> PathBuf {
     if !cfg.resolve_symlinks {
         return lexical(p);
     }
-    if let Ok(real) = std::fs::canonicalize(p) {
+    if let Some(real) = crate::fsmemo::canonicalize(p) {
         return real;
     }
     resolve_dangling(p, 0)
@@ -814,12 +822,12 @@ fn resolve_dangling(p: &Path, depth: usize) -> PathBuf {
             break;
         };
         let prefix_path: PathBuf = prefix.iter().collect();
-        match std::fs::canonicalize(&prefix_path) {
-            Ok(real) => {
+        match crate::fsmemo::canonicalize(&prefix_path) {
+            Some(real) => {
                 best = real;
                 used = i;
             }
-            Err(_) => {
+            None => {
                 let Some(last) = prefix.last() else {
                     break;
                 };

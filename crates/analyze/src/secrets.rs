@@ -259,14 +259,35 @@ pub(crate) fn find(text: &str) -> Vec<&'static str> {
 
 /// What a file holds at its start (bounded), as credential names. `None` when the file
 /// cannot be opened as a regular file (then nothing is known about it).
+///
+/// Kept across decisions while the file's identity is unchanged (see [`crate::filecache`]):
+/// an unchanged file costs one `stat`, a changed, replaced or freshly written one is read
+/// again.
 pub(crate) fn in_file(path: &std::path::Path) -> Option<Vec<&'static str>> {
-    use std::io::Read;
     let meta = std::fs::metadata(path).ok()?;
+    in_file_with(path, &meta)
+}
+
+/// [`in_file`] for a file whose metadata the caller has just taken (a directory walk's
+/// entry): saves the second `stat`.
+pub(crate) fn in_file_with(
+    path: &std::path::Path,
+    meta: &std::fs::Metadata,
+) -> Option<Vec<&'static str>> {
     if !meta.is_file() {
         return None;
     }
+    (*CONTENTS.get(&path.to_path_buf(), meta, || read_and_find(path))).clone()
+}
+
+/// Credential names found in files, by path, while each file is unchanged.
+static CONTENTS: crate::filecache::ParsedCache<std::path::PathBuf, Option<Vec<&'static str>>> =
+    crate::filecache::ParsedCache::new();
+
+fn read_and_find(path: &std::path::Path) -> Option<Vec<&'static str>> {
+    use std::io::Read;
     let f = std::fs::File::open(path).ok()?;
-    let mut buf = Vec::with_capacity(CONTENT_LIMIT.min(usize::try_from(meta.len()).unwrap_or(0)));
+    let mut buf = Vec::new();
     f.take(CONTENT_LIMIT as u64).read_to_end(&mut buf).ok()?;
     let text = String::from_utf8_lossy(&buf);
     Some(find(&text))

@@ -169,3 +169,45 @@ fn a_same_size_change_with_the_old_mtime_is_seen() {
     );
     assert!(!read_only(&f, "git status"), "the new content is read");
 }
+
+/// What a file holds is kept across decisions (credential scan of `cat`, Read and every file
+/// of a recursive read): a credential written into a settled file of a tree, keeping its size
+/// and with its old modification time set back, is seen by the next decision; so is a new
+/// secret file in the tree.
+#[test]
+fn a_credential_written_into_a_settled_tree_is_seen() {
+    let f = fixture();
+    let src = f.ws.join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    // Same length as the credential line below, so only the content differs.
+    let key = ["AKIA", "Q3EGRIQTZ7VK5W2M"].concat();
+    let plain = "x".repeat(key.len() + 4);
+    let file = src.join("notes.txt");
+    rewrite(&file, &format!("{plain}\n"));
+    settle();
+    for cmd in ["grep -rn TODO src", "cat src/notes.txt"] {
+        assert!(read_only(&f, cmd), "{cmd}");
+        assert!(read_only(&f, cmd), "{cmd}: answered from the cache");
+    }
+    let before = std::fs::metadata(&file).unwrap();
+    rewrite(&file, &format!("id={key} \n"));
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(before.modified().unwrap())
+        .unwrap();
+    assert_eq!(std::fs::metadata(&file).unwrap().len(), before.len());
+    for cmd in ["grep -rn TODO src", "cat src/notes.txt"] {
+        assert!(!read_only(&f, cmd), "{cmd}: the new content is read");
+    }
+    // Back to plain text and settled, then a secret file appears beside it.
+    rewrite(&file, &format!("{plain}\n"));
+    settle();
+    assert!(read_only(&f, "grep -rn TODO src"));
+    std::fs::write(src.join(".env"), "A=1\n").unwrap();
+    assert!(
+        !read_only(&f, "grep -rn TODO src"),
+        "a new secret in the tree"
+    );
+}

@@ -175,7 +175,7 @@ pub(super) enum Discovery {
 
 /// Physical form of a path (symlinks resolved) when it exists; lexical otherwise.
 fn real(p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+    crate::fsmemo::canonicalize(p).unwrap_or_else(|| p.to_path_buf())
 }
 
 fn inside(roots: &[PathBuf], p: &Path) -> bool {
